@@ -285,24 +285,57 @@ static int read_exact(cn_st_file *f, FILE *fp, void *buf, size_t n, const char *
   return cn_fail(CN_EFORMAT, "%s: truncated while reading the %s (the file shrank while being read?)", f->path, what);
 }
 
+/* What the first bytes of a file that is not a safetensors file look
+ * like, for the error message; NULL when they suggest nothing. */
+static const char *other_format(const unsigned char *head, size_t n) {
+  if (n >= 4 && memcmp(head, "\x89PNG", 4) == 0) return "a PNG image";
+  if (n >= 3 && memcmp(head, "\xff\xd8\xff", 3) == 0) return "a JPEG image";
+  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) return "a gzip file";
+  if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0) return "a zip archive (a PyTorch .pt or Keras file?)";
+  if (n >= 4 && memcmp(head, "\x89HDF", 4) == 0) return "an HDF5 file (a Keras .h5 file?)";
+  if (n >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 && head[3] >= 1 && head[3] <= 4) return "an IDX file";
+  if (n >= 2 && head[0] == 'P' && head[1] >= '1' && head[1] <= '6') return "a PGM/PPM image";
+  if (n >= 8 && (head[0] == '{' || head[0] == '#' || (head[0] >= 'a' && head[0] <= 'z'))) {
+    for (size_t i = 0; i < n; i++)
+      if (head[i] < 0x09 || head[i] > 0x7e) return NULL;
+    return "a text file (a model file?)";
+  }
+  return NULL;
+}
+
+/* The message for a file whose header length cannot be right. */
+static int not_safetensors(const cn_st_file *f, const unsigned char *head, size_t n, const char *fault) {
+  const char *looks = other_format(head, n);
+  if (looks) return cn_fail(CN_EFORMAT, "%s: not a safetensors checkpoint: it looks like %s", f->path, looks);
+  return cn_fail(CN_EFORMAT, "%s: %s", f->path, fault);
+}
+
 static int read_file(cn_st_file *f, FILE *fp, int read_data) {
   struct stat st;
   if (fstat(fileno(fp), &st) != 0) return cn_fail(CN_EIO, "%s: cannot stat: %s", f->path, strerror(errno));
   if (!S_ISREG(st.st_mode)) return cn_fail(CN_EIO, "%s: not a regular file", f->path);
   uint64_t size = (uint64_t)st.st_size;
-  if (size < 8)
-    return cn_fail(CN_EFORMAT, "%s: %" PRIu64 " bytes is too short for a safetensors file (8-byte header length, then "
-                   "the header)", f->path, size);
   unsigned char head[8];
+  char fault[160];
+  if (size < 8) {
+    size_t got = fread(head, 1, (size_t)size, fp);
+    snprintf(fault, sizeof fault, "%" PRIu64 " bytes is too short for a safetensors file (8-byte header length, then "
+             "the header)", size);
+    return not_safetensors(f, head, got, fault);
+  }
   int rc = read_exact(f, fp, head, sizeof head, "header length");
   if (rc) return rc;
   uint64_t header_len = le64(head);
-  if (header_len > size - 8)
-    return cn_fail(CN_EFORMAT, "%s: header length %" PRIu64 " is larger than the file (%" PRIu64
-                   " bytes follow the length field)", f->path, header_len, size - 8);
-  if (header_len > CN_ST_MAX_HEADER)
-    return cn_fail(CN_EFORMAT, "%s: header length %" PRIu64 " is absurd (the limit is %" PRIu64 " bytes)", f->path,
-                   header_len, CN_ST_MAX_HEADER);
+  if (header_len > size - 8) {
+    snprintf(fault, sizeof fault, "header length %" PRIu64 " is larger than the file (%" PRIu64
+             " bytes follow the length field)", header_len, size - 8);
+    return not_safetensors(f, head, sizeof head, fault);
+  }
+  if (header_len > CN_ST_MAX_HEADER) {
+    snprintf(fault, sizeof fault, "header length %" PRIu64 " is absurd (the limit is %" PRIu64 " bytes)", header_len,
+             CN_ST_MAX_HEADER);
+    return not_safetensors(f, head, sizeof head, fault);
+  }
   char *text = malloc((size_t)header_len + 1);
   if (!text) return cn_fail(CN_ENOMEM, "%s: out of memory for a header of %" PRIu64 " bytes", f->path, header_len);
   rc = read_exact(f, fp, text, (size_t)header_len, "header");

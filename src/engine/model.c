@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "engine/model_impl.h"
 
 /* Where each tensor sits in the parameter block, filled while listing the
@@ -132,10 +133,16 @@ int cn_model_new(const cn_spec *spec, uint64_t seed, cn_model **out) {
   m->outputs = o.c * o.h * o.w;
   m->param_floats = lay.next;
   size_t bytes = cn_round_floats(2 * lay.next + 1) * sizeof(float);
+  char what[160];
+  snprintf(what, sizeof what, "model %s: its parameters with their gradients", spec->name);
+  if ((rc = cn_check_fits_in_memory((double)bytes, what))) {
+    free(m);
+    return rc;
+  }
   m->param_block = aligned_alloc(64, bytes);
   if (!m->param_block) {
     free(m);
-    return cn_fail(CN_ENOMEM, "model: cannot allocate %zu bytes of parameters", bytes);
+    return cn_fail(CN_ENOMEM, "model %s: cannot allocate %zu bytes of parameters", spec->name, bytes);
   }
   memset(m->param_block, 0, bytes);
   bind_tensors(m, &lay);

@@ -3,7 +3,10 @@
  * planned, forward, backward and the loss never allocate. */
 #include <stdlib.h>
 
+#include <stdio.h>
+
 #include "core/error.h"
+#include "core/memory.h"
 #include "engine/model_impl.h"
 
 /* Floats per image of a shape. */
@@ -40,11 +43,16 @@ int cn_model_plan(cn_model *m, int max_batch) {
 
   double bytes = (double)total * sizeof(float);
   if (bytes > (double)SIZE_MAX / 2)
-    return cn_fail(CN_ENOMEM, "model: buffers for batches of %d would need %.3g bytes", max_batch, bytes);
+    return cn_fail(CN_ENOMEM, "model %s: buffers for batches of %d would need %.3g bytes", m->spec.name, max_batch,
+                     bytes);
+  char what[160];
+  snprintf(what, sizeof what, "model %s: the buffers for batches of %d", m->spec.name, max_batch);
+  int rc = cn_check_fits_in_memory(bytes, what);
+  if (rc) return rc;
   float *arena = aligned_alloc(64, cn_round_floats(total + 1) * sizeof(float));
   if (!arena)
-    return cn_fail(CN_ENOMEM, "model: cannot allocate %.1f MiB of buffers for batches of %d", bytes / 1048576.0,
-                   max_batch);
+    return cn_fail(CN_ENOMEM, "model %s: cannot allocate %.1f MiB of buffers for batches of %d", m->spec.name,
+                   bytes / 1048576.0, max_batch);
   free(m->arena);
   m->arena = arena;
   for (int i = 0; i < m->n_run; i++) {

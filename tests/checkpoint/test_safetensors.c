@@ -320,7 +320,7 @@ static void check_malformed(void) {
 
   /* Another kind of file: the first bytes of an IDX image file. */
   write_bytes(bad_path, "\x00\x00\x08\x03\x00\x00\xea\x60\x00\x00\x00\x1c\x00\x00\x00\x1c", 16);
-  expect_bad_file(__LINE__, "is larger than the file", NULL);
+  expect_bad_file(__LINE__, "not a safetensors checkpoint: it looks like an IDX file", NULL);
 
   /* Not a file at all. */
   char path[600];

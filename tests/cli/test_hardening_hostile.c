@@ -348,6 +348,14 @@ static void model_rows(void) {
                 "model-params.model:4:1: the model would have 1.01e+10 parameters");
   model_refused("model-huge-input", "input 100000x100000x1\n",
                 "model-huge-input.model:1:1: an input of 100000x100000x1 (HxWxC) needs 37.3 GiB per image");
+  /* Within every per-layer limit, but its training buffers exceed the
+   * machine's memory: refused by the planner before allocating. */
+  good_idx_folder();
+  write_text("model-memory.model", "input 28x28x1\nconv2d 2000000 3x3 padding=same\nmaxpool 28x28\nflatten\n"
+                                   "dense 10 activation=softmax\n");
+  refused("model-memory", "train model-memory.model --data idx --epochs 1 --quiet --run-dir run-memory",
+          "model model-memory:", "the buffers for batches of 32 need");
+  CHECK(strstr(output, "more than this machine's"));
   text = malloc(70 * 12 + 64);
   if (text) {
     strcpy(text, "input 28x28x1\n");
@@ -439,7 +447,7 @@ static void checkpoint_rows(void) {
   /* Not a safetensors file: another format, a header that lies. */
   static const unsigned char png[24] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
   write_bytes("ckpt-png.safetensors", png, sizeof png);
-  refused("ckpt-magic", "predict ckpt-png.safetensors digit.pgm", "ckpt-png.safetensors", "is larger than the file");
+  refused("ckpt-magic", "predict ckpt-png.safetensors digit.pgm", "ckpt-png.safetensors", "not a safetensors checkpoint: it looks like a PNG image");
   write_bytes("ckpt-absurd.safetensors", "\xff\xff\xff\xff\xff\xff\xff\x7f{}", 10);
   refused("ckpt-header-claims-more", "predict ckpt-absurd.safetensors digit.pgm", "ckpt-absurd.safetensors",
           "header length 9223372036854775807 is larger than the file (2 bytes follow");
