@@ -47,6 +47,8 @@ typedef struct {
 /* Seed from (seed, stream): different streams give independent sequences. */
 void cn_rng_seed(cn_rng *rng, uint64_t seed, uint64_t stream);
 uint64_t cn_rng_next(cn_rng *rng);
+/* out[0..n) = the next n draws, as n calls of cn_rng_next would give. */
+void cn_rng_fill(cn_rng *rng, uint64_t *out, size_t n);
 /* Uniform float in [0, 1). */
 float cn_rng_uniform(cn_rng *rng);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */

@@ -29,6 +29,12 @@ uint64_t cn_rng_next(cn_rng *rng) {
   return result;
 }
 
+void cn_rng_fill(cn_rng *rng, uint64_t *out, size_t n) {
+  cn_rng local = *rng; /* in registers for the loop */
+  for (size_t i = 0; i < n; i++) out[i] = cn_rng_next(&local);
+  *rng = local;
+}
+
 float cn_rng_uniform(cn_rng *rng) {
   /* 24 high bits: every value exactly representable, strictly below 1. */
   return (float)(cn_rng_next(rng) >> 40) * (1.0f / 16777216.0f);

@@ -186,10 +186,17 @@ void cn_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, i
 /* ---- dot-product form ---- */
 
 #define DOT_LANES 16
-/* A tile: 2 rows of A by 4 rows of B, 16 lanes each as two 8-float vectors:
- * 16 accumulators. Two rows waste little when a single image comes. */
+/* A tile: 2 rows of A by DOT_NR rows of B, 16 lanes each: with AVX-512
+ * one 16-float vector (16 accumulators of 32 registers), else two 8-float
+ * vectors (16 of 16). Two rows waste little when a single image comes. */
 #define DOT_MR 2
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define DOT_WIDE 1
+#define DOT_NR 8
+#else
+#define DOT_WIDE 0
 #define DOT_NR 4
+#endif
 
 /* The 16 partial sums of one element -> its value, in a fixed tree:
  * lane q += lane q+8, then q += q+4, q += q+2, q += q+1. */
@@ -205,32 +212,76 @@ static float lanes_total(__m256 lo, __m256 hi) {
 /* out[r][q] = a_r . b_q for A rows ar[] and B rows bq[] (missing ones
  * repeat the first): lane t sums k = t mod 16 in order, the tail through
  * masked loads (zeros add nothing). */
+/* One step of 16 k: a and b hold A's and B's values of k = kk..kk+15. */
+#define DOT_STEP(LOAD_A0, LOAD_A1, LOAD_B0, LOAD_B1)                                 \
+  do {                                                                               \
+    __m256 a[DOT_MR][2];                                                             \
+    for (int r = 0; r < DOT_MR; r++) {                                               \
+      a[r][0] = LOAD_A0;                                                             \
+      a[r][1] = LOAD_A1;                                                             \
+    }                                                                                \
+    for (int q = 0; q < DOT_NR; q++) {                                               \
+      const __m256 b0 = LOAD_B0, b1 = LOAD_B1;                                       \
+      for (int r = 0; r < DOT_MR; r++) {                                             \
+        acc[r][q][0] = _mm256_fmadd_ps(a[r][0], b0, acc[r][q][0]);                   \
+        acc[r][q][1] = _mm256_fmadd_ps(a[r][1], b1, acc[r][q][1]);                   \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
+#if DOT_WIDE
+/* The same lanes in one 16-float vector: lane t still sums k = t mod 16 in
+ * order and the total takes the same tree, so results match the 8-float
+ * form bit for bit. */
+NOINLINE static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
+  __m512 acc[DOT_MR][DOT_NR];
+  for (int r = 0; r < DOT_MR; r++)
+    for (int q = 0; q < DOT_NR; q++) acc[r][q] = _mm512_setzero_ps();
+  const int full = k - k % DOT_LANES;
+  int kk = 0;
+  for (; kk < full; kk += DOT_LANES) {
+    __m512 a[DOT_MR];
+    for (int r = 0; r < DOT_MR; r++) a[r] = _mm512_loadu_ps(ar[r] + kk);
+    for (int q = 0; q < DOT_NR; q++) {
+      const __m512 b = _mm512_loadu_ps(bq[q] + kk);
+      for (int r = 0; r < DOT_MR; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
+    }
+  }
+  if (kk < k) {
+    const __mmask16 mask = (__mmask16)((1u << (k - kk)) - 1);
+    __m512 a[DOT_MR];
+    for (int r = 0; r < DOT_MR; r++) a[r] = _mm512_maskz_loadu_ps(mask, ar[r] + kk);
+    for (int q = 0; q < DOT_NR; q++) {
+      const __m512 b = _mm512_maskz_loadu_ps(mask, bq[q] + kk);
+      for (int r = 0; r < DOT_MR; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
+    }
+  }
+  for (int r = 0; r < DOT_MR; r++)
+    for (int q = 0; q < DOT_NR; q++)
+      out[r][q] = lanes_total(_mm512_castps512_ps256(acc[r][q]), _mm512_extractf32x8_ps(acc[r][q], 1));
+}
+#else
 NOINLINE static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
   __m256 acc[DOT_MR][DOT_NR][2];
   for (int r = 0; r < DOT_MR; r++)
     for (int q = 0; q < DOT_NR; q++) acc[r][q][0] = acc[r][q][1] = _mm256_setzero_ps();
-  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(k % DOT_LANES), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  const __m256i m1 =
-      _mm256_cmpgt_epi32(_mm256_set1_epi32(k % DOT_LANES), _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
-  for (int kk = 0; kk < k; kk += DOT_LANES) {
-    const int full = kk + DOT_LANES <= k;
-    __m256 a[DOT_MR][2];
-    for (int r = 0; r < DOT_MR; r++) {
-      a[r][0] = full ? _mm256_loadu_ps(ar[r] + kk) : _mm256_maskload_ps(ar[r] + kk, m0);
-      a[r][1] = full ? _mm256_loadu_ps(ar[r] + kk + 8) : _mm256_maskload_ps(ar[r] + kk + 8, m1);
-    }
-    for (int q = 0; q < DOT_NR; q++) {
-      const __m256 b0 = full ? _mm256_loadu_ps(bq[q] + kk) : _mm256_maskload_ps(bq[q] + kk, m0);
-      const __m256 b1 = full ? _mm256_loadu_ps(bq[q] + kk + 8) : _mm256_maskload_ps(bq[q] + kk + 8, m1);
-      for (int r = 0; r < DOT_MR; r++) {
-        acc[r][q][0] = _mm256_fmadd_ps(a[r][0], b0, acc[r][q][0]);
-        acc[r][q][1] = _mm256_fmadd_ps(a[r][1], b1, acc[r][q][1]);
-      }
-    }
+  const int full = k - k % DOT_LANES;
+  int kk = 0;
+  /* whole steps with plain loads (a masked load in the loop, even one not
+   * taken, made the loop twice as slow), then the tail through masks */
+  for (; kk < full; kk += DOT_LANES)
+    DOT_STEP(_mm256_loadu_ps(ar[r] + kk), _mm256_loadu_ps(ar[r] + kk + 8), _mm256_loadu_ps(bq[q] + kk),
+             _mm256_loadu_ps(bq[q] + kk + 8));
+  if (kk < k) {
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(k - kk), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(k - kk), _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
+    DOT_STEP(_mm256_maskload_ps(ar[r] + kk, m0), _mm256_maskload_ps(ar[r] + kk + 8, m1),
+             _mm256_maskload_ps(bq[q] + kk, m0), _mm256_maskload_ps(bq[q] + kk + 8, m1));
   }
   for (int r = 0; r < DOT_MR; r++)
     for (int q = 0; q < DOT_NR; q++) out[r][q] = lanes_total(acc[r][q][0], acc[r][q][1]);
 }
+#endif
 #else
 static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
   for (int r = 0; r < DOT_MR; r++)
@@ -244,24 +295,34 @@ static void dot_tile(int k, const float *const *ar, const float *const *bq, floa
 }
 #endif
 
+/* Rows of A per block: a block (up to DOT_BLOCK_FLOATS floats) stays in L2
+ * while every tile of B passes over it, so a large batch is not streamed
+ * from memory once per tile of B. */
+#define DOT_BLOCK_FLOATS (64 * 1024)
+
 void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
                  const cn_epilogue *ep) {
   float part[DOT_MR][DOT_NR];
-  /* B rows outer: their tile stays in L1 while the rows of A stream by */
-  for (int j = 0; j < n; j += DOT_NR) {
-    int cols = n - j < DOT_NR ? n - j : DOT_NR;
-    const float *bq[DOT_NR];
-    for (int q = 0; q < DOT_NR; q++) bq[q] = b + (size_t)(j + (q < cols ? q : 0)) * ldb;
-    for (int i = 0; i < m; i += DOT_MR) {
-      int rows = m - i < DOT_MR ? m - i : DOT_MR;
-      const float *ar[DOT_MR];
-      for (int r = 0; r < DOT_MR; r++) ar[r] = a + (size_t)(i + (r < rows ? r : 0)) * lda;
-      dot_tile(k, ar, bq, part);
-      for (int r = 0; r < rows; r++) {
-        float *row = c + (size_t)(i + r) * ldc + j;
-        for (int q = 0; q < cols; q++) row[q] = part[r][q];
+  int block = DOT_BLOCK_FLOATS / (k > 0 ? k : 1);
+  block = block < DOT_MR ? DOT_MR : block - block % DOT_MR;
+  for (int i0 = 0; i0 < m; i0 += block) {
+    const int i1 = m - i0 < block ? m : i0 + block;
+    /* B rows outer: their tile stays in L1 while the block's rows of A stream by */
+    for (int j = 0; j < n; j += DOT_NR) {
+      int cols = n - j < DOT_NR ? n - j : DOT_NR;
+      const float *bq[DOT_NR];
+      for (int q = 0; q < DOT_NR; q++) bq[q] = b + (size_t)(j + (q < cols ? q : 0)) * ldb;
+      for (int i = i0; i < i1; i += DOT_MR) {
+        int rows = i1 - i < DOT_MR ? i1 - i : DOT_MR;
+        const float *ar[DOT_MR];
+        for (int r = 0; r < DOT_MR; r++) ar[r] = a + (size_t)(i + (r < rows ? r : 0)) * lda;
+        dot_tile(k, ar, bq, part);
+        for (int r = 0; r < rows; r++) {
+          float *row = c + (size_t)(i + r) * ldc + j;
+          for (int q = 0; q < cols; q++) row[q] = part[r][q];
+        }
+        if (ep) epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
       }
-      if (ep) epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
     }
   }
 }
