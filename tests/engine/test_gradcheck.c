@@ -151,9 +151,12 @@ static void test_conv(void) {
   conv_case(3, 6, 7, 2, 2, 3, 2, 1, 1, CN_ACT_NONE, "conv same 2x3 stride 2x1 (rectangular)");
   conv_case(1, 8, 8, 4, 5, 5, 1, 1, 1, CN_ACT_TANH, "conv 1 channel same 5x5 tanh");
   conv_case(2, 5, 5, 3, 3, 3, 1, 1, 1, CN_ACT_SIGMOID, "conv same 3x3 sigmoid");
-  /* more filters than twice the channels: dx through col2im instead of the flipped convolution */
-  conv_case(2, 6, 5, 5, 3, 3, 1, 1, 1, CN_ACT_NONE, "conv same 3x3, dx via col2im");
-  conv_case(2, 6, 6, 5, 2, 2, 1, 1, 0, CN_ACT_NONE, "conv valid 2x2, dx via col2im");
+  /* more filters than twice the channels: dx through the column gradient
+   * added back row by row instead of the flipped convolution */
+  conv_case(2, 6, 5, 5, 3, 3, 1, 1, 1, CN_ACT_NONE, "conv same 3x3, dx via columns");
+  conv_case(2, 6, 6, 5, 2, 2, 1, 1, 0, CN_ACT_NONE, "conv valid 2x2, dx via columns");
+  conv_case(2, 5, 6, 5, 2, 3, 1, 1, 1, CN_ACT_NONE, "conv same 2x3 (asymmetric padding), dx via columns");
+  conv_case(3, 9, 9, 16, 5, 5, 1, 1, 0, CN_ACT_TANH, "conv valid 5x5 tanh, dx via columns (lenet's second)");
 }
 
 static void pool_case(cn_layer_kind kind, int c, int h, int w, int size, int stride, int same, const char *what) {

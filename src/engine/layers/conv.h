@@ -47,4 +47,13 @@ void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf);
 void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, const float *dy, float *dwt,
                        int accumulate, float *dx, float *work);
 
+/* The other way to dx, for layers with few input channels: dcol [k, ncols]
+ * = W^T . dy in the padded-width layout, then each of its rows added back
+ * where the forward pass read it (the adjoint of the shifted rows).
+ * dcol holds cn_conv1_columns_floats(g) floats; work is the same per-thread
+ * scratch as cn_conv1_backward's (its padded-input buffer is reused). */
+size_t cn_conv1_columns_floats(const cn_conv_geo *g);
+void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
+                                     float *dcol);
+
 #endif

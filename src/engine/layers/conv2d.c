@@ -27,8 +27,8 @@ cn_conv_geo cn_conv_geometry(const cn_layer *l) {
 static int stride1(const cn_conv_geo *g) { return g->sh == 1 && g->sw == 1; }
 
 /* The input gradient of a stride-1 layer: the flipped convolution packs
- * about one float per c multiply-adds, the column gradient and col2im move
- * about one per f; take the cheaper. */
+ * about one float per c multiply-adds, the column gradient (added back
+ * row by row) moves about one per f; take the cheaper. */
 static int dx_by_flipped_conv(const cn_conv_geo *g) { return stride1(g) && 2 * g->c >= g->f; }
 
 /* The output columns [lo, hi) whose input column ox*sw - pl + kx lies
@@ -99,12 +99,12 @@ static int chunks(int n) { return (n + CONV_GRAD_CHUNK - 1) / CONV_GRAD_CHUNK; }
 
 /* Scratch of one thread: an im2col matrix, its gradient and GEMM scratch,
  * or for stride 1 conv_shifted.c's buffers (and the column gradient when
- * dx goes through col2im). */
+ * dx goes through it). */
 static size_t per_thread(const cn_conv_geo *g) {
   size_t cols = cn_round_floats((size_t)g->k * g->npix);
   if (!stride1(g)) return 2 * cols + cn_round_floats(cn_gemm_scratch_floats());
   if (dx_by_flipped_conv(g)) return cn_round_floats(cn_conv1_work_floats(g, 1));
-  return cn_round_floats(cn_conv1_work_floats(g, 0)) + cols + cn_round_floats(cn_gemm_scratch_floats());
+  return cn_round_floats(cn_conv1_work_floats(g, 0)) + cn_round_floats(cn_conv1_columns_floats(g));
 }
 
 /* One partial dWt [k, f] and db [f] per chunk of images. */
@@ -117,8 +117,7 @@ static float *partials_of(const cn_pass *p, const cn_conv_geo *g) { return threa
 static float *flipped_of(const cn_pass *p, const cn_conv_geo *g, int n) {
   return partials_of(p, g) + (size_t)chunks(n) * partial_floats(g);
 }
-/* A stride-1 thread's column gradient, after conv_shifted.c's buffers
- * (GEMM scratch follows it). */
+/* A stride-1 thread's column gradient, after conv_shifted.c's buffers. */
 static float *dcol_of(const cn_pass *p, const cn_conv_geo *g, int t) {
   return thread_work(p, g, t) + cn_round_floats(cn_conv1_work_floats(g, 0));
 }
@@ -194,16 +193,15 @@ static void conv_backward_part(void *ctx, int t, int nt) {
       cn_act_backward(l->act, j->y + (size_t)i * out_size, dyi, 1, l->out);
       for (int f = 0; f < g.f; f++) db[f] += cn_sum(dyi + (size_t)f * g.npix, g.npix);
       if (stride1(&g)) {
-        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, dx_by_flipped_conv(&g) ? dxi : NULL, work);
-        if (dx_by_flipped_conv(&g)) continue;
-        dcol = dcol_of(j->p, &g, t);
-        scratch = dcol + cn_round_floats((size_t)g.k * g.npix);
-      } else {
-        im2col(&g, xi, col);
-        /* dWt [k, f] (+)= col [k, npix] . dy_i^T [npix, f] */
-        cn_gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first,
-                NULL, scratch);
+        const int flipped = dx_by_flipped_conv(&g);
+        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, flipped ? dxi : NULL, work);
+        if (dxi && !flipped) cn_conv1_backward_dx_by_columns(&g, l->w, dyi, dxi, work, dcol_of(j->p, &g, t));
+        continue;
       }
+      im2col(&g, xi, col);
+      /* dWt [k, f] (+)= col [k, npix] . dy_i^T [npix, f] */
+      cn_gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first, NULL,
+              scratch);
       if (dxi) {
         /* dcol [k, npix] = W^T [k, f] . dy_i [f, npix] */
         cn_gemm(g.k, g.npix, g.f, cn_mat(l->w, 1, g.k), cn_mat(dyi, g.npix, 1), dcol, g.npix, 0, NULL,

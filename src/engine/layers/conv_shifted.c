@@ -148,23 +148,26 @@ void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf) {
       for (int q = 0; q < kk; q++) wf[((size_t)c * g->f + f) * kk + (kk - 1 - q)] = w[((size_t)f * g->c + c) * kk + q];
 }
 
+/* dy in the padded-width layout, zero in the unused columns: dy itself
+ * when there are none, else a copy in ywide. */
+static const float *padded_width_dy(const cn_conv_geo *g, const shifted *s, const float *dy, float *ywide) {
+  if (s->wp == s->ow) return dy;
+  for (int f = 0; f < g->f; f++)
+    for (int oy = 0; oy < g->oh; oy++) {
+      float *row = ywide + (size_t)f * s->ncols + (size_t)oy * s->wp;
+      memcpy(row, dy + ((size_t)f * g->oh + oy) * g->ow, sizeof(float) * (size_t)g->ow);
+      if (oy + 1 < g->oh)
+        for (int q = g->ow; q < s->wp; q++) row[q] = 0.0f;
+    }
+  return ywide;
+}
+
 void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, const float *dy, float *dwt,
                        int accumulate, float *dx, float *work) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
   const float *xp = padded_input(g, &s, x, b.xp);
-  /* dy in the padded-width layout, zero in the unused columns */
-  const float *dyw = dy;
-  if (s.wp != s.ow) {
-    for (int f = 0; f < g->f; f++)
-      for (int oy = 0; oy < g->oh; oy++) {
-        float *row = b.ywide + (size_t)f * s.ncols + (size_t)oy * s.wp;
-        memcpy(row, dy + ((size_t)f * g->oh + oy) * g->ow, sizeof(float) * (size_t)g->ow);
-        if (oy + 1 < g->oh)
-          for (int q = g->ow; q < s.wp; q++) row[q] = 0.0f;
-      }
-    dyw = b.ywide;
-  }
+  const float *dyw = padded_width_dy(g, &s, dy, b.ywide);
   /* dWt [k, f] (+)= shifted rows of xp [k, ncols] . dyw^T [ncols, f]; with
    * few rows (a first layer's c = 1) as dot products, which need no
    * transposed copy of dy and waste no tile rows */
@@ -181,4 +184,32 @@ void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, co
     shifted_rows(&t, b.dy_offsets);
     conv_padded(&t, wf, NULL, 0, b.dyp, b.dy_offsets, dx, b.dxwide, b.scratch);
   }
+}
+
+size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * forward_of(g).ncols; }
+
+void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
+                                     float *dcol) {
+  const shifted s = forward_of(g);
+  const buffers b = carve(g, work);
+  const float *dyw = padded_width_dy(g, &s, dy, b.ywide);
+  /* dcol [k, ncols] = W^T [k, f] . dyw [f, ncols] */
+  cn_gemm(g->k, s.ncols, g->f, cn_mat(w, 1, g->k), cn_mat(dyw, s.ncols, 1), dcol, s.ncols, 0, NULL, b.scratch);
+  /* the adjoint of reading row k at xp + off[k]: add it back there, one
+   * contiguous run per row (the unused columns of dyw made their entries
+   * zero), into the padded input's buffer, then crop */
+  const int unpadded = s.hp == g->h && s.wp == g->w;
+  float *dxp = unpadded ? dx : b.xp;
+  memset(dxp, 0, sizeof(float) * (size_t)s.c * s.hp * s.wp);
+  shifted_rows(&s, b.offsets);
+  for (int k = 0; k < g->k; k++) {
+    float *restrict dst = dxp + b.offsets[k];
+    const float *restrict src = dcol + (size_t)k * s.ncols;
+    for (int q = 0; q < s.ncols; q++) dst[q] += src[q];
+  }
+  if (unpadded) return;
+  for (int c = 0; c < g->c; c++)
+    for (int y = 0; y < g->h; y++)
+      memcpy(dx + ((size_t)c * g->h + y) * g->w, dxp + ((size_t)c * s.hp + g->pt + y) * s.wp + g->pl,
+             sizeof(float) * (size_t)g->w);
 }
