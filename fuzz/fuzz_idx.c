@@ -7,7 +7,7 @@
 #define _GNU_SOURCE /* memfd_create in fuzz_util.h */
 #include <zlib.h>
 
-#include "data/idx.h"
+#include "cnist/data.h"
 #include "fuzz_util.h"
 
 /* data gzip-compressed (a gzip member, as gzip(1) writes); NULL on failure. */

@@ -9,6 +9,24 @@
 extern "C" {
 #endif
 
+/* One IDX file's content: ndim dimensions (1 for labels, 3 for images) and
+ * the product of the dimensions in bytes of data. */
+typedef struct {
+  int ndim;
+  int dims[3];
+  size_t size;
+  uint8_t *data;
+} cn_idx;
+
+/* Reads path, which must be an IDX file of unsigned bytes with `ndim`
+ * dimensions (magic 0x00000801 for 1, 0x00000803 for 3), gzip-compressed or
+ * not (told apart by the gzip magic bytes, not by the name). Checks that the
+ * data holds exactly the number of bytes the dimensions say: no less
+ * (truncated), no more (trailing garbage). On failure nothing is allocated
+ * and the message names the file and the fault. */
+int cn_idx_read(const char *path, int ndim, cn_idx *out);
+void cn_idx_free(cn_idx *idx);
+
 /* Images with their labels: n images of rows x cols uint8 pixels, row-major,
  * image i at pixels + i*rows*cols; labels in 0..classes-1. */
 typedef struct {

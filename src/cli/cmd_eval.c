@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "train/confusion_json.h"
 
 static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds) {
   const cn_confusion *c = &r->confusion;
@@ -44,22 +45,7 @@ static void print_json(const cn_eval_result *r, const char *split, const cn_data
   cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
   cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
   cJSON_AddNumberToObject(o, "n", (double)r->n);
-  cJSON *matrix = cJSON_AddArrayToObject(o, "confusion_matrix");
-  cJSON *per_class = cJSON_AddArrayToObject(o, "per_class");
-  for (int t = 0; t < c->classes; t++) {
-    cJSON *row = cJSON_CreateArray();
-    for (int p = 0; p < c->classes; p++) cJSON_AddItemToArray(row, cJSON_CreateNumber((double)c->counts[t * c->classes + p]));
-    cJSON_AddItemToArray(matrix, row);
-    cn_class_metrics m = cn_confusion_class(c, t);
-    cJSON *k = cJSON_CreateObject();
-    cJSON_AddNumberToObject(k, "class", t);
-    cJSON_AddStringToObject(k, "name", ds->class_names[t]);
-    cJSON_AddNumberToObject(k, "precision", m.precision);
-    cJSON_AddNumberToObject(k, "recall", m.recall);
-    cJSON_AddNumberToObject(k, "f1", m.f1);
-    cJSON_AddNumberToObject(k, "support", (double)m.support);
-    cJSON_AddItemToArray(per_class, k);
-  }
+  cn_confusion_add_json(o, c, ds->class_names);
   char *text = cJSON_Print(o);
   if (text) printf("%s\n", text);
   cJSON_free(text);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "data/idx.h"
+#include "cnist/data.h"
 
 #define MAX_CLASSES 256
 

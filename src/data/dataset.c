@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "data/checksums.h"
 #include "data/files.h"
-#include "data/idx.h"
 
 static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

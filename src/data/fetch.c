@@ -16,6 +16,7 @@
 #include "cnist/data.h"
 #include "core/error.h"
 #include "data/checksums.h"
+#include "core/mkdirs.h"
 #include "data/files.h"
 #include "data/process.h"
 #include "data/sha256.h"
@@ -152,7 +153,7 @@ int cn_data_fetch_from(const char *name, const char *dest_dir, const char *fashi
         dest_dir, name);
     return CN_OK;
   }
-  int status = cn_data_mkdirs(dest_dir);
+  int status = cn_mkdirs(dest_dir);
   if (status != CN_OK) return explain_by_hand(name, dest_dir);
 
   char tmp[4096];

@@ -1,4 +1,4 @@
-/* File-system chores for fetch: mkdir -p, rm -r, cp, path joining. */
+/* File-system chores for fetch: rm -r, cp, path joining. */
 #include "data/files.h"
 
 #include <dirent.h>
@@ -20,25 +20,6 @@ int cn_data_join(char *out, size_t size, const char *folder, const char *name) {
   const char *sep = len > 0 && folder[len - 1] == '/' ? "" : "/";
   int n = snprintf(out, size, "%s%s%s", folder, sep, name);
   if (n < 0 || (size_t)n >= size) return cn_fail(CN_EINVAL, "%s/%s: path too long", folder, name);
-  return CN_OK;
-}
-
-int cn_data_mkdirs(const char *path) {
-  char buf[4096];
-  size_t len = strlen(path);
-  if (len == 0 || len >= sizeof buf) return cn_fail(CN_EINVAL, "'%s': not a usable folder name", path);
-  memcpy(buf, path, len + 1);
-  /* Create each prefix ending before a '/', then the whole path. */
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char saved = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      return cn_fail(CN_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-    buf[i] = saved;
-  }
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return cn_fail(CN_EIO, "%s: exists and is not a folder", path);
   return CN_OK;
 }
 

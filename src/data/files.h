@@ -8,8 +8,6 @@
 
 /* True when path names an existing regular file (symbolic links followed). */
 bool cn_data_is_file(const char *path);
-/* Creates folder path and its missing parents (like mkdir -p). */
-int cn_data_mkdirs(const char *path);
 /* Removes path and, for a folder, everything in it; links are removed, never
  * followed. A path that does not exist is not an error. */
 int cn_data_remove_tree(const char *path);

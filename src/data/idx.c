@@ -7,7 +7,7 @@
  * for allocation: the data is read in growing chunks, capped at the header's
  * claim plus one byte, so a lying header costs no more memory than the file
  * really holds, and one byte too many reveals trailing garbage. */
-#include "data/idx.h"
+#include "cnist/data.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* Small-file helpers for run folders: atomic writes, bounded reads, mkdir -p. */
+/* Small-file helpers for run folders: atomic writes, bounded reads. */
 #include "train/files.h"
 
 #include <errno.h>
@@ -52,15 +52,3 @@ int cn_read_file(const char *path, size_t max_size, char **data, size_t *size) {
   return CN_OK;
 }
 
-int cn_mkdirs(const char *path) {
-  char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return cn_fail(CN_EINVAL, "%s: path too long", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return cn_fail(CN_EIO, "%s: cannot create: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) != 0 && errno != EEXIST) return cn_fail(CN_EIO, "%s: cannot create: %s", buf, strerror(errno));
-  return CN_OK;
-}

@@ -9,7 +9,5 @@
 int cn_write_file_atomic(const char *path, const void *data, size_t size);
 /* Reads a whole file (at most max_size bytes) into a NUL-terminated buffer. */
 int cn_read_file(const char *path, size_t max_size, char **data, size_t *size);
-/* mkdir -p. */
-int cn_mkdirs(const char *path);
 
 #endif

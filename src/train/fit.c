@@ -13,6 +13,7 @@
 #include "cnist/checkpoint.h"
 #include "cnist/train.h"
 #include "core/error.h"
+#include "core/mkdirs.h"
 #include "train/files.h"
 #include "train/run.h"
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "train/confusion_json.h"
 #include "train/files.h"
 
 static int write_json(const char *dir, const char *name, cJSON *root) {
@@ -183,21 +184,7 @@ int cn_run_write_metrics(const char *dir, const cn_fit_result *r, const char *mo
   cJSON_AddNumberToObject(o, "seed", (double)seed);
   cJSON_AddNumberToObject(o, "classes", cm->classes);
   cJSON_AddNumberToObject(o, "test_n", (double)r->test_n);
-  cJSON *matrix = cJSON_AddArrayToObject(o, "confusion_matrix");
-  cJSON *per_class = cJSON_AddArrayToObject(o, "per_class");
-  for (int t = 0; t < cm->classes; t++) {
-    cJSON *row = cJSON_CreateArray();
-    for (int p = 0; p < cm->classes; p++) cJSON_AddItemToArray(row, cJSON_CreateNumber((double)cm->counts[t * cm->classes + p]));
-    cJSON_AddItemToArray(matrix, row);
-    cn_class_metrics k = cn_confusion_class(cm, t);
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddNumberToObject(c, "class", t);
-    cJSON_AddNumberToObject(c, "precision", k.precision);
-    cJSON_AddNumberToObject(c, "recall", k.recall);
-    cJSON_AddNumberToObject(c, "f1", k.f1);
-    cJSON_AddNumberToObject(c, "support", (double)k.support);
-    cJSON_AddItemToArray(per_class, c);
-  }
+  cn_confusion_add_json(o, cm, NULL);
   return write_json(dir, "metrics.json", o);
 }
 

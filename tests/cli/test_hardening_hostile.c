@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #include "cnist/core.h"
-#include "data/idx.h"
+#include "cnist/data.h"
 #include "test.h"
 
 #define TMP CN_TEST_TMP

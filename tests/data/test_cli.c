@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "cnist/core.h"
+#include "core/mkdirs.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"
@@ -44,7 +45,7 @@ static int longest_line(const char *text) {
   } while (0)
 
 int main(void) {
-  CHECK(cn_data_mkdirs(CN_TEST_TMP) == CN_OK);
+  CHECK(cn_mkdirs(CN_TEST_TMP) == CN_OK);
 
   /* A folder that does not exist: status 1, the message names it. */
   CHECK_RUN(CN_TEST_TMP, "", "data info --data /nonexistent/cnist-data", 1,

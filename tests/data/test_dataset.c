@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cnist/data.h"
+#include "core/mkdirs.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"
@@ -37,7 +38,7 @@ int main(void) {
   char root[4096], folder[4096], other[4096];
   /* A clean scratch folder: files left by an earlier run would be found. */
   CHECK(cn_data_remove_tree(CN_TEST_TMP) == CN_OK);
-  CHECK(cn_data_mkdirs(CN_TEST_TMP) == CN_OK);
+  CHECK(cn_mkdirs(CN_TEST_TMP) == CN_OK);
   concat(root, sizeof root, CN_TEST_TMP, "", "", "");
   cn_dataset ds;
 

@@ -8,6 +8,7 @@
 
 #include "cnist/data.h"
 #include "data/fetch.h"
+#include "core/mkdirs.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"
@@ -51,7 +52,7 @@ static void test_fashion_copy(void) {
   char source[4096], dest[4096], path[4096], from[4096];
   concat(source, sizeof source, CN_TEST_TMP, "/debian", "", "");
   concat(dest, sizeof dest, CN_TEST_TMP, "/nested/data/fashion", "", "");
-  CHECK(cn_data_mkdirs(source) == CN_OK);
+  CHECK(cn_mkdirs(source) == CN_OK);
   for (int i = 0; i < 4; i++) {
     concat(from, sizeof from, CN_TEST_DATA_DIR "/fashion/", gz_names[i], "", "");
     concat(path, sizeof path, source, "/", gz_names[i], "");
@@ -123,7 +124,7 @@ static void test_npm_missing_or_failing(void) {
   char bin[4096], npm[4096];
   concat(bin, sizeof bin, CN_TEST_TMP, "/fake-bin", "", "");
   concat(npm, sizeof npm, bin, "/npm", "", "");
-  CHECK(cn_data_mkdirs(bin) == CN_OK);
+  CHECK(cn_mkdirs(bin) == CN_OK);
   const char script[] = "#!/bin/sh\necho 'npm error code ENOTFOUND' >&2\necho 'npm error network offline' >&2\nexit 1\n";
   CHECK(write_bytes(npm, script, sizeof script - 1) == 0);
   CHECK(chmod(npm, 0755) == 0);
@@ -137,7 +138,7 @@ static void test_npm_missing_or_failing(void) {
 
 int main(void) {
   CHECK(cn_data_remove_tree(CN_TEST_TMP) == CN_OK);
-  CHECK(cn_data_mkdirs(CN_TEST_TMP) == CN_OK);
+  CHECK(cn_mkdirs(CN_TEST_TMP) == CN_OK);
   test_already_present();
   test_fashion_copy();
   test_fashion_package_missing();

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "cnist/data.h"
-#include "data/idx.h"
 #include "idx_files.h"
 #include "test.h"
 
