@@ -192,6 +192,27 @@ if "$py" "$here/table.py" --raw "$raw" --command "$command" --machine "$machine"
       !skip { print }' "$doc" > "$raw/benchmarks.md" && cp "$raw/benchmarks.md" "$doc"
     echo "bench: results copied into $doc" >&2
   fi
+  # ... and the README's summary: the preamble and the ratio tables, the
+  # detailed sections staying in bench/results.md.
+  readme=$root/README.md
+  if [ $keep = 1 ] && grep -q '<!-- bench:summary:begin -->' "$readme" 2>/dev/null; then
+    awk -v f="$raw/results.md" '
+      /<!-- bench:summary:begin -->/ {
+        print; print ""
+        keep = 0
+        while ((getline l < f) > 0) {
+          if (l ~ /^# /) continue
+          if (l ~ /^## /) keep = (l ~ /^## (Training throughput|Inference throughput|Single-image latency|End to end|Peak memory)/)
+          else if (!seen_section) { print l; continue }
+          seen_section = 1
+          if (keep) { if (l ~ /^## /) l = "#" l; print l }
+        }
+        skip = 1; next
+      }
+      /<!-- bench:summary:end -->/ { skip = 0 }
+      !skip { print }' "$readme" > "$raw/README.md" && cp "$raw/README.md" "$readme"
+    echo "bench: summary copied into $readme" >&2
+  fi
   echo "bench: raw JSON lines in $raw" >&2
 else
   echo "bench: table.py failed; raw JSON lines are in $raw" >&2
