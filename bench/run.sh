@@ -97,7 +97,10 @@ fi
 
 # 1. cnist
 echo "bench: cnist side ($bench)" >&2
-if ! "$bench" $quick_flag > "$raw/cnist.jsonl"; then
+# OPENBLAS_NUM_THREADS=1: cnist_bench links OpenBLAS for the peak alone,
+# whose thread pool would otherwise spin on the cores from the start; the
+# peak, measured last, raises OpenBLAS's thread count itself.
+if ! OPENBLAS_NUM_THREADS=1 "$bench" $quick_flag > "$raw/cnist.jsonl"; then
   note "cnist_bench failed (see the error above); its figures are incomplete"
 fi
 

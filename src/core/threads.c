@@ -1,11 +1,8 @@
 /* Thread count and the threading policy, and the monotonic clock.
  *
  * The engine parallelises itself with OpenMP (over images, output units or
- * channels) and does its matrix work in its own GEMM (src/engine/gemm.c).
- * OpenBLAS (Debian's pthreads build) is kept single-threaded, so that a
- * BLAS call made from inside those threads, or anywhere else in the
- * process, never starts a second pool of threads on the same cores: two
- * pools competing for two cores make everything slower. Work is split in
+ * channels) and does its matrix work in its own GEMM (src/engine/gemm.c),
+ * so one pool of threads holds the cores. Work is split in
  * fixed contiguous shares (no dynamic scheduling), and every sum has one
  * order, so results do not depend on the thread count. */
 #include "cnist/core.h"
@@ -14,9 +11,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-/* OpenBLAS's own setter; declared here so no OpenBLAS header is needed. */
-void openblas_set_num_threads(int num_threads);
 
 static int thread_count;
 
@@ -34,7 +28,6 @@ void cn_set_threads(int n) {
   thread_count = n > 0 ? n : default_threads();
   omp_set_dynamic(0);
   omp_set_num_threads(thread_count);
-  openblas_set_num_threads(1);
 }
 
 int cn_get_threads(void) {
