@@ -201,7 +201,7 @@ if "$py" "$here/table.py" --raw "$raw" --command "$command" --machine "$machine"
   if [ $keep = 1 ] && grep -q '<!-- bench:summary:begin -->' "$readme" 2>/dev/null; then
     awk -v f="$raw/results.md" '
       /<!-- bench:summary:begin -->/ {
-        print; print ""
+        print
         keep = 0
         while ((getline l < f) > 0) {
           if (l ~ /^# /) continue
