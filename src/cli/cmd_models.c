@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/format.h"
 
 static const char usage_text[] =
     "usage: cnist models\n"
@@ -32,17 +33,6 @@ static void header_field(const char *comment, const char *key, char *out, size_t
   }
 }
 
-/* 436202 -> "436,202". */
-static void thousands(size_t v, char *buf, size_t n) {
-  char digits[32];
-  int len = snprintf(digits, sizeof digits, "%zu", v), o = 0;
-  for (int i = 0; i < len && (size_t)o + 2 < n; i++) {
-    if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
-    buf[o++] = digits[i];
-  }
-  buf[o] = '\0';
-}
-
 int cmd_models(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -58,7 +48,7 @@ int cmd_models(int argc, char **argv) {
     cn_spec_stats st;
     if (cn_spec_load(z->name, &s) || cn_spec_stats_compute(&s, &st)) return cli_fail_last();
     char params[32], source[512], accuracy[256];
-    thousands(st.total, params, sizeof params);
+    cn_format_thousands(params, sizeof params, (double)st.total);
     header_field(s.comment, "source", source, sizeof source);
     header_field(s.comment, "study accuracy", accuracy, sizeof accuracy);
     accuracy[strcspn(accuracy, " ")] = '\0'; /* the figure; the note after it stays in the file */

@@ -34,20 +34,6 @@ int cn_report_digit_img(cn_strbuf *b, const cn_imageset *set, int index, int sca
   return rc;
 }
 
-void cn_report_thousands(char *out, size_t size, double v) {
-  char digits[64];
-  snprintf(digits, sizeof digits, "%.0f", v);
-  const char *d = digits;
-  size_t o = 0;
-  if (*d == '-' && o + 1 < size) out[o++] = *d++;
-  size_t len = strlen(d);
-  for (size_t i = 0; i < len && o + 2 < size; i++) {
-    if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
-    out[o++] = d[i];
-  }
-  out[o] = '\0';
-}
-
 void cn_report_duration(char *out, size_t size, double s) {
   if (s < 60)
     snprintf(out, size, "%.1f s", s);
@@ -163,7 +149,7 @@ static void write_head(cn_strbuf *b, const cn_report_ctx *ctx, const char *title
   for (int i = 1; i < ctx->n_runs; i++)
     if (ctx->runs[i]->test_accuracy > best->test_accuracy) best = ctx->runs[i];
   char params[32], time_text[32];
-  cn_report_thousands(params, sizeof params, best->weight_number);
+  cn_format_thousands(params, sizeof params, best->weight_number);
   cn_report_duration(time_text, sizeof time_text, best->train_time);
   cn_strbuf_put(b, "<div class=\"facts\">\n<div class=\"fact\"><span>best test accuracy</span><b>");
   cn_strbuf_printf(b, "%.2f%% <small>&plusmn; %.2f</small></b></div>\n", 100 * best->test_accuracy,
@@ -173,7 +159,7 @@ static void write_head(cn_strbuf *b, const cn_report_ctx *ctx, const char *title
   cn_strbuf_printf(b, "</b></div>\n<div class=\"fact\"><span>its weights</span><b>%s</b></div>\n", params);
   cn_strbuf_printf(b, "<div class=\"fact\"><span>its training time</span><b>%s</b></div>\n", time_text);
   char images[32];
-  cn_report_thousands(images, sizeof images, first->test_n);
+  cn_format_thousands(images, sizeof images, first->test_n);
   cn_strbuf_printf(b, "<div class=\"fact\"><span>test images</span><b>%s</b></div>\n</div>\n", images);
 
   cn_strbuf_put(b, "<nav class=\"toc\" aria-label=\"Sections\">");

@@ -83,8 +83,8 @@ int cn_report_section_dataset(cn_strbuf *b, const cn_report_ctx *ctx) {
   cn_strbuf_escaped(b, first->dataset);
   if (ctx->have_data) {
     char train[32], test[32];
-    cn_report_thousands(train, sizeof train, ctx->ds.train.n);
-    cn_report_thousands(test, sizeof test, ctx->ds.test.n);
+    cn_format_thousands(train, sizeof train, ctx->ds.train.n);
+    cn_format_thousands(test, sizeof test, ctx->ds.test.n);
     cn_strbuf_printf(b, ": %s training and %s test images of %d\xc3\x97%d grey pixels in %d classes, read from ", train,
                      test, ctx->ds.train.rows, ctx->ds.train.cols, ctx->ds.classes);
     cn_strbuf_put(b, "<span class=\"path\">");
@@ -105,12 +105,12 @@ int cn_report_section_dataset(cn_strbuf *b, const cn_report_ctx *ctx) {
                    "<div class=\"grid2 block\">\n");
   char title[96], count[32];
   if (ctx->have_data) {
-    cn_report_thousands(count, sizeof count, ctx->ds.train.n);
+    cn_format_thousands(count, sizeof count, ctx->ds.train.n);
     snprintf(title, sizeof title, "Train (%s images)", count);
     distribution(b, ctx, ctx->ds.train.labels, ctx->ds.train.n, title, "#0f8b8d");
   }
   /* The test labels are in test_probs.bin, so this chart needs no dataset. */
-  cn_report_thousands(count, sizeof count, first->test_n);
+  cn_format_thousands(count, sizeof count, first->test_n);
   snprintf(title, sizeof title, "Test (%s images)", count);
   distribution(b, ctx, first->labels, first->test_n, title, "#f08a5d");
   cn_strbuf_put(b, "</div>\n</section>\n");
@@ -212,16 +212,16 @@ static void model_diagram(cn_strbuf *b, const cn_report_run *r) {
     shape_text(shape, sizeof shape, r->shapes[i + 1]);
     params[0] = '\0';
     if (r->stats.per_layer[i] > 0) {
-      cn_report_thousands(count, sizeof count, (double)r->stats.per_layer[i]);
+      cn_format_thousands(count, sizeof count, (double)r->stats.per_layer[i]);
       snprintf(params, sizeof params, "%s params", count);
     }
     layer_box(b, y, kind_color(s->layers[i].kind), head, detail, shape, params);
   }
   double y = top + (s->n_layers + 1) * (box + gap) - gap + 26;
   char total[32], trainable[32], frozen[32], line[160];
-  cn_report_thousands(total, sizeof total, (double)r->stats.total);
-  cn_report_thousands(trainable, sizeof trainable, (double)r->stats.trainable);
-  cn_report_thousands(frozen, sizeof frozen, (double)r->stats.non_trainable);
+  cn_format_thousands(total, sizeof total, (double)r->stats.total);
+  cn_format_thousands(trainable, sizeof trainable, (double)r->stats.trainable);
+  cn_format_thousands(frozen, sizeof frozen, (double)r->stats.non_trainable);
   snprintf(line, sizeof line, "Total params: %s", total);
   cn_svg_text(b, 8, y, 13, "start", 600, "#1f2933", line);
   snprintf(line, sizeof line, "trainable %s \xc2\xb7 non-trainable %s", trainable, frozen);

@@ -48,7 +48,7 @@ int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx) {
   for (int k = 0; k < n; k++) {
     const cn_report_run *r = ctx->runs[order[k]];
     char weights[32], time_text[32];
-    cn_report_thousands(weights, sizeof weights, r->weight_number);
+    cn_format_thousands(weights, sizeof weights, r->weight_number);
     cn_report_duration(time_text, sizeof time_text, r->train_time);
     const char *folder = strrchr(r->dir, '/');
     folder = folder && folder[1] ? folder + 1 : r->dir;

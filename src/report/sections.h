@@ -6,6 +6,7 @@
 
 #include "cnist/data.h"
 #include "cnist/report.h"
+#include "core/format.h" /* cn_format_thousands */
 #include "report/buf.h"
 #include "report/runs.h"
 
@@ -42,8 +43,6 @@ int cn_report_section_models(cn_strbuf *b, const cn_report_ctx *ctx);
 const char *cn_report_class_name(const cn_report_ctx *ctx, int k);
 /* An <img> of one 28x28 (rows x cols) digit, scaled up, with alt text. */
 int cn_report_digit_img(cn_strbuf *b, const cn_imageset *set, int index, int scale, const char *alt);
-/* "1,234,567" */
-void cn_report_thousands(char *out, size_t size, double v);
 /* "12.3 s", "4 min 05 s", "1 h 02 min" */
 void cn_report_duration(char *out, size_t size, double seconds);
 

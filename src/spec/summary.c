@@ -7,6 +7,7 @@
 
 #include "cnist/spec.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "spec/text.h"
 
 /* Keras's class name and default layer name for a kind. */
@@ -36,17 +37,6 @@ static const char *keras_name(cn_layer_kind k) {
     case CN_LAYER_ACTIVATION: return "activation";
   }
   return "?";
-}
-
-/* 436202 -> "436,202". */
-static void thousands(size_t v, char *buf, size_t n) {
-  char digits[32];
-  int len = snprintf(digits, sizeof digits, "%zu", v), o = 0;
-  for (int i = 0; i < len && (size_t)o + 2 < n; i++) {
-    if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
-    buf[o++] = digits[i];
-  }
-  buf[o] = '\0';
 }
 
 /* "(None, 28, 28, 32)" for maps (Keras is channels-last), "(None, 128)" for vectors. */
@@ -85,7 +75,7 @@ char *cn_spec_summary(const cn_spec *s) {
     if ((int)strlen(shapes[i]) > shape_w) shape_w = (int)strlen(shapes[i]);
   }
   char num[32], num2[32], num3[32];
-  thousands(st.total, num, sizeof num);
+  cn_format_thousands(num, sizeof num, (double)st.total);
   if ((int)strlen(num) > param_w) param_w = (int)strlen(num);
   int width = 1 + name_w + 3 + shape_w + 3 + param_w;
 
@@ -101,19 +91,19 @@ char *cn_spec_summary(const cn_spec *s) {
   fprintf(f, " %-*s   %-*s   %*s\n", name_w, "Layer (type)", shape_w, "Output Shape", param_w, "Param #");
   rule(f, '=', width);
   for (int i = 0; i < s->n_layers; i++) {
-    thousands(st.per_layer[i], num, sizeof num);
+    cn_format_thousands(num, sizeof num, (double)st.per_layer[i]);
     fprintf(f, " %-*s   %-*s   %*s\n", name_w, names[i], shape_w, shapes[i], param_w, num);
   }
   rule(f, '=', width);
-  thousands(st.total, num, sizeof num);
+  cn_format_thousands(num, sizeof num, (double)st.total);
   cn_format_bytes((double)st.total * sizeof(float), num2, sizeof num2);
   fprintf(f, "Total params: %s (%s)\n", num, num2);
-  thousands(st.trainable, num, sizeof num);
+  cn_format_thousands(num, sizeof num, (double)st.trainable);
   fprintf(f, "Trainable params: %s\n", num);
-  thousands(st.non_trainable, num, sizeof num);
+  cn_format_thousands(num, sizeof num, (double)st.non_trainable);
   fprintf(f, "Non-trainable params: %s\n", num);
   rule(f, '_', width);
-  thousands((size_t)st.macs_per_image, num, sizeof num);
+  cn_format_thousands(num, sizeof num, (double)(size_t)st.macs_per_image);
   fprintf(f, "Forward multiply-adds per image: %s\n", num);
   int batch = s->train.batch;
   cn_format_bytes((double)st.train_bytes_per_image * batch + (double)st.param_bytes, num, sizeof num);

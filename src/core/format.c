@@ -1,0 +1,19 @@
+/* Numbers as people read them. */
+#include "core/format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cn_format_thousands(char *out, size_t size, double v) {
+  char digits[64];
+  snprintf(digits, sizeof digits, "%.0f", v);
+  const char *d = digits;
+  size_t o = 0;
+  if (*d == '-' && o + 1 < size) out[o++] = *d++;
+  size_t len = strlen(d);
+  for (size_t i = 0; i < len && o + 2 < size; i++) {
+    if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
+    out[o++] = d[i];
+  }
+  out[o] = '\0';
+}
