@@ -25,6 +25,7 @@
 #define MAX_THREAD_SETTINGS 8
 #define TRAIN_BATCH 32
 #define TRAIN_POOL 8 /* distinct training batches, cycled */
+#define TRAIN_WINDOWS 3 /* timed windows of --train-batches; the best counts */
 #define PEAK_N 2048
 #define IMAGE_SIZE (28 * 28)
 
@@ -120,10 +121,13 @@ static int bench_train(const cn_spec *spec, int threads, const options *opt, con
     status = cn_optim_new(&spec->train.optim, params, count, &o);
   }
   const int in = spec->in_c * spec->in_h * spec->in_w;
-  double loss_sum = 0, t0 = 0, cpu0 = 0;
-  int total = opt->warmup + opt->train_batches;
+  double loss_sum = 0, t0 = 0, cpu0 = 0, best_secs = 0, best_cpu = 0;
+  /* Warm-up, then TRAIN_WINDOWS windows of train_batches batches; the
+   * fastest window counts (torch_bench.py does the same): on a shared
+   * machine a window can lose a core to other work. */
+  int total = opt->warmup + TRAIN_WINDOWS * opt->train_batches;
   for (int i = 0; status == 0 && i < total; i++) {
-    if (i == opt->warmup) {
+    if (i >= opt->warmup && (i - opt->warmup) % opt->train_batches == 0) {
       t0 = cn_now();
       cpu0 = cpu_seconds();
     }
@@ -133,12 +137,20 @@ static int bench_train(const cn_spec *spec, int threads, const options *opt, con
                                   TRAIN_BATCH, &loss, NULL);
     if (status == 0) cn_optim_step(o);
     loss_sum += loss;
+    if (i >= opt->warmup && (i - opt->warmup + 1) % opt->train_batches == 0) {
+      double secs = cn_now() - t0;
+      if (best_secs == 0 || secs < best_secs) {
+        best_secs = secs;
+        best_cpu = cpu_seconds() - cpu0;
+      }
+    }
   }
   if (status == 0) {
-    double secs = cn_now() - t0, cpu = cpu_seconds() - cpu0;
     print_head(spec->name, threads, "train_img_s");
-    printf(",\"batch\":%d,\"value\":%.6g,\"batches\":%d,\"seconds\":%.6g,\"cpu_s\":%.6g,\"mean_loss\":%.6g}\n",
-           TRAIN_BATCH, opt->train_batches * TRAIN_BATCH / secs, opt->train_batches, secs, cpu, loss_sum / total);
+    printf(",\"batch\":%d,\"value\":%.6g,\"batches\":%d,\"seconds\":%.6g,\"cpu_s\":%.6g,\"windows\":%d,"
+           "\"mean_loss\":%.6g}\n",
+           TRAIN_BATCH, opt->train_batches * TRAIN_BATCH / best_secs, opt->train_batches, best_secs, best_cpu,
+           TRAIN_WINDOWS, loss_sum / total);
     fflush(stdout);
   }
   cn_optim_free(o);

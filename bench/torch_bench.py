@@ -121,6 +121,9 @@ def emit(record):
     print(json.dumps(record), flush=True)
 
 
+TRAIN_WINDOWS = 3
+
+
 def timed_loop(step, min_iters, min_seconds):
     """Runs step() at least min_iters times and min_seconds; returns (iters, s)."""
     iters = 0
@@ -164,10 +167,18 @@ def bench_model(name, setting, threads, args, torch):
 
     for _ in range(args.warmup):
         train_step()
-    cpu0 = time.process_time()
-    iters, secs = timed_loop(train_step, args.train_batches, 0.0)
+    # The best of TRAIN_WINDOWS windows (cnist_bench does the same): on a
+    # shared machine a window can lose a core to other work.
+    best = None
+    for _ in range(TRAIN_WINDOWS):
+        cpu0 = time.process_time()
+        iters, secs = timed_loop(train_step, args.train_batches, 0.0)
+        cpu = time.process_time() - cpu0
+        if best is None or iters / secs > best[0] / best[1]:
+            best = (iters, secs, cpu)
+    iters, secs, cpu = best
     emit(dict(base, metric="train_img_s", batch=batch, value=iters * batch / secs,
-              batches=iters, seconds=secs, cpu_s=time.process_time() - cpu0))
+              batches=iters, seconds=secs, cpu_s=cpu, windows=TRAIN_WINDOWS))
 
     model.eval()
     with torch.no_grad():
