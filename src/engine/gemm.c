@@ -212,23 +212,6 @@ static float lanes_total(__m256 lo, __m256 hi) {
 /* out[r][q] = a_r . b_q for A rows ar[] and B rows bq[] (missing ones
  * repeat the first): lane t sums k = t mod 16 in order, the tail through
  * masked loads (zeros add nothing). */
-/* One step of 16 k: a and b hold A's and B's values of k = kk..kk+15. */
-#define DOT_STEP(LOAD_A0, LOAD_A1, LOAD_B0, LOAD_B1)                                 \
-  do {                                                                               \
-    __m256 a[DOT_MR][2];                                                             \
-    for (int r = 0; r < DOT_MR; r++) {                                               \
-      a[r][0] = LOAD_A0;                                                             \
-      a[r][1] = LOAD_A1;                                                             \
-    }                                                                                \
-    for (int q = 0; q < DOT_NR; q++) {                                               \
-      const __m256 b0 = LOAD_B0, b1 = LOAD_B1;                                       \
-      for (int r = 0; r < DOT_MR; r++) {                                             \
-        acc[r][q][0] = _mm256_fmadd_ps(a[r][0], b0, acc[r][q][0]);                   \
-        acc[r][q][1] = _mm256_fmadd_ps(a[r][1], b1, acc[r][q][1]);                   \
-      }                                                                              \
-    }                                                                                \
-  } while (0)
-
 #if DOT_WIDE
 /* The same lanes in one 16-float vector: lane t still sums k = t mod 16 in
  * order and the total takes the same tree, so results match the 8-float
@@ -261,6 +244,23 @@ NOINLINE static void dot_tile(int k, const float *const *ar, const float *const 
       out[r][q] = lanes_total(_mm512_castps512_ps256(acc[r][q]), _mm512_extractf32x8_ps(acc[r][q], 1));
 }
 #else
+/* One step of 16 k: a and b hold A's and B's values of k = kk..kk+15. */
+#define DOT_STEP(LOAD_A0, LOAD_A1, LOAD_B0, LOAD_B1)                                 \
+  do {                                                                               \
+    __m256 a[DOT_MR][2];                                                             \
+    for (int r = 0; r < DOT_MR; r++) {                                               \
+      a[r][0] = LOAD_A0;                                                             \
+      a[r][1] = LOAD_A1;                                                             \
+    }                                                                                \
+    for (int q = 0; q < DOT_NR; q++) {                                               \
+      const __m256 b0 = LOAD_B0, b1 = LOAD_B1;                                       \
+      for (int r = 0; r < DOT_MR; r++) {                                             \
+        acc[r][q][0] = _mm256_fmadd_ps(a[r][0], b0, acc[r][q][0]);                   \
+        acc[r][q][1] = _mm256_fmadd_ps(a[r][1], b1, acc[r][q][1]);                   \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
 NOINLINE static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
   __m256 acc[DOT_MR][DOT_NR][2];
   for (int r = 0; r < DOT_MR; r++)
