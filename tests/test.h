@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static int test_passed, test_failed;
 
@@ -44,6 +45,19 @@ static int test_passed, test_failed;
 #define CHECK_NEAR(a, b, tol)                                                        \
   CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.9g vs %.9g (tol %g)",        \
             (double)(a), (double)(b), (double)(tol))
+
+/* Runs a shell command (add "2>&1" to capture stderr too), keeping up to
+ * size-1 bytes of its output in out; returns its exit status, -1 when it
+ * could not run or did not exit. */
+static inline int test_run_command(const char *command, char *out, size_t size) {
+  out[0] = '\0';
+  FILE *p = popen(command, "r");
+  if (!p) return -1;
+  size_t got = fread(out, 1, size - 1, p);
+  out[got] = '\0';
+  int status = pclose(p);
+  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static inline int test_summary(void) {
   printf("%d passed, %d failed\n", test_passed, test_failed);

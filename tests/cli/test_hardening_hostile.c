@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -28,13 +27,7 @@ static char output[1 << 16];
 static int run(const char *args) {
   char command[8192];
   snprintf(command, sizeof command, "cd '" TMP "' && '" CN_BINARY_DIR "/cnist' %s 2>&1", args);
-  output[0] = '\0';
-  FILE *p = popen(command, "r");
-  if (!p) return -1;
-  size_t got = fread(output, 1, sizeof output - 1, p);
-  output[got] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return test_run_command(command, output, sizeof output);
 }
 
 /* `cnist ARGS` refuses: status 1, "cnist: error: ", the file and the fault.

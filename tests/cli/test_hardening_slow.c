@@ -5,7 +5,6 @@
  * are megabytes each. Rows "slow-*" of docs/hostile-inputs.md. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "test.h"
@@ -31,12 +30,8 @@ static void answered(const char *id, const char *args, const char *file) {
   snprintf(command, sizeof command, "cd '" TMP "' && timeout %d '" CN_BINARY_DIR "/cnist' %s 2>&1", LIMIT_SECONDS + 10,
            args);
   double start = now();
-  FILE *p = popen(command, "r");
-  size_t got = p ? fread(output, 1, sizeof output - 1, p) : 0;
-  output[got] = '\0';
-  int w = p ? pclose(p) : -1;
+  int status = test_run_command(command, output, sizeof output);
   double seconds = now() - start;
-  int status = w != -1 && WIFEXITED(w) ? WEXITSTATUS(w) : -1;
   printf("[%s] %.2f s, status %d: %.*s\n", id, seconds, status, (int)strcspn(output, "\n"), output);
   CHECK_MSG(seconds < LIMIT_SECONDS, "[%s] cnist %s took %.1f s (limit %d s)", id, args, seconds, LIMIT_SECONDS);
   CHECK_MSG(status == 0 || (status == 1 && strstr(output, file)), "[%s] cnist %s: status %d:\n%s", id, args, status,

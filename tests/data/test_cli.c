@@ -1,7 +1,6 @@
 /* `cnist data`: exit statuses and messages of info and fetch, run as a user
  * would. */
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include "cnist/core.h"
 #include "core/mkdirs.h"
@@ -18,13 +17,7 @@ static int run(const char *cwd, const char *env, const char *args) {
   concat(command, sizeof command, "cd '", cwd, "' && ", env);
   size_t used = strlen(command);
   concat(command + used, sizeof command - used, " '" CN_BINARY_DIR "/cnist' ", args, " 2>&1", "");
-  output[0] = '\0';
-  FILE *p = popen(command, "r");
-  if (!p) return -1;
-  size_t got = fread(output, 1, sizeof output - 1, p);
-  output[got] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return test_run_command(command, output, sizeof output);
 }
 
 static int longest_line(const char *text) {
