@@ -45,6 +45,12 @@ def fmt_ratio(r):
     return "%.2f×" % r
 
 
+def is_bf16(r):
+    """A record of a bf16 run (cnist's bf16 option or PyTorch's autocast):
+    "precision": "bf16", or a setting named *_bf16 should the field be missing."""
+    return r.get("precision") == "bf16" or str(r.get("setting", "")).endswith("_bf16")
+
+
 def met(ratio, target):
     if ratio is None:
         return "—"
@@ -52,10 +58,12 @@ def met(ratio, target):
 
 
 class Side:
-    """Figures of one side (cnist or pytorch), indexed by model."""
+    """Figures of one side (cnist or pytorch) in one precision, indexed by
+    model: fp32 (the default: records without "precision" or with "fp32")
+    or bf16. The two never mix, so no bf16 figure reaches the fp32 tables."""
 
-    def __init__(self, records, side):
-        self.records = [r for r in records if r.get("side") == side]
+    def __init__(self, records, side, bf16=False):
+        self.records = [r for r in records if r.get("side") == side and is_bf16(r) == bf16]
         self.arch = {}
         for r in self.records:
             if r.get("metric") == "arch":
@@ -101,6 +109,130 @@ def speed_table(out, cn, pt, metric, title, targets, label):
     out.append("")
 
 
+def measurement_rows(out, cn, pt):
+    """The rows of an "every measurement" table: per model, side and setting.
+    A PyTorch bf16 figure from the model cast to bf16 is marked *w*."""
+    for m in MODELS:
+        for name, side in (("cnist", cn), ("PyTorch", pt)):
+            for s in side.settings():
+                t = side.value(m, "train_img_s", s)
+                if t is None and side.value(m, "infer_img_s", s) is None:
+                    continue
+                cells = [fmt_int(t) if t is not None else "—"]
+                tr = next((r for r in side.measurements(m, "train_img_s") if r.get("setting") == s), {})
+                cells.append("%.2f" % (tr["cpu_s"] / tr["seconds"]) if tr.get("cpu_s") else "—")
+                for b in (32, 100, 1000):
+                    r = next((r for r in side.measurements(m, "infer_img_s")
+                              if r.get("setting") == s and r.get("batch") == b), None)
+                    cells.append(fmt_int(r["value"]) + (" *w*" if r.get("mode") == "bf16_weights" else "")
+                                 if r else "—")
+                r = next((r for r in side.measurements(m, "latency_us") if r.get("setting") == s), None)
+                cells.append("%.1f" % r["value"] + (" *w*" if r.get("mode") == "bf16_weights" else "")
+                             if r else "—")
+                out.append("| %s | %s | %s | %s |" % (m, name, s, " | ".join(cells)))
+
+
+def best_of(*rs, lowest=False):
+    """The best of records that may be None (the lowest value for latency)."""
+    rs = [r for r in rs if r]
+    if not rs:
+        return None
+    return (min if lowest else max)(rs, key=lambda r: r["value"])
+
+
+def ratio_range(rs):
+    return "%.2f–%.2f×" % (min(rs), max(rs)) if len(rs) > 1 else fmt_ratio(rs[0])
+
+
+def bf16_summary(cn, pt, cn16, pt16):
+    """The bf16 option in one line (for the README summary), or None when
+    cnist has no bf16 figures: cnist bf16 / PyTorch's best in either precision."""
+    if not cn16.records:
+        return None
+    train, infer = [], []
+    for m in MODELS:
+        for metric, ratios in (("train_img_s", train), ("infer_img_s", infer)):
+            c, p = cn16.best(m, metric), best_of(pt.best(m, metric), pt16.best(m, metric))
+            if c and p:
+                ratios.append(c["value"] / p["value"])
+    if not train and not infer:
+        return None
+    against = "PyTorch's best of fp32 and bf16" if pt16.records else "PyTorch fp32 (PyTorch bf16 not measured)"
+    parts = ["%s %s" % (what, ratio_range(rs)) for what, rs in (("training", train), ("inference", infer)) if rs]
+    return ("bf16 option (not the default; its own section in `bench/results.md`): cnist bf16 / %s, "
+            "over the models: %s." % (against, ", ".join(parts)))
+
+
+def bf16_section(out, cn, pt, cn16, pt16):
+    """cnist's bf16 option against PyTorch's best fp32 and PyTorch's own bf16
+    (autocast), each side at its best setting; omitted when neither side ran
+    bf16."""
+    if not cn16.records and not pt16.records:
+        return
+    out.append("## bf16 option (not the default)")
+    out.append("")
+    out.append("cnist's bf16 option rounds GEMM operands to bfloat16 and accumulates in fp32, everything "
+               "else in fp32 (settings `t1_bf16`/`t2_bf16`). PyTorch bf16 (`*_bf16` settings) trains with "
+               "`torch.autocast(\"cpu\", dtype=torch.bfloat16)` around forward and loss, Adam on fp32 "
+               "weights; its inference is the faster of autocast and the model cast to bf16 (*w* below). "
+               "Ratios are cnist bf16 / PyTorch, against PyTorch's best fp32 (the default tables' "
+               "figure) and PyTorch's best bf16; \"vs cnist fp32\" is cnist bf16 / cnist's best fp32.")
+    if not cn16.records:
+        out.append("")
+        out.append("cnist: no bf16 figures in this run.")
+    if not pt16.records:
+        out.append("")
+        out.append("PyTorch: no bf16 figures in this run (`bench/torch_bench.py --bf16` measures them).")
+    loads = ["%s %s %.2f" % ("cnist" if side is cn16 else "PyTorch", r.get("setting", "bf16"), r["loadavg"])
+             for side in (cn16, pt16) for r in side.records if r.get("metric") == "env" and "loadavg" in r]
+    if loads:
+        out.append("")
+        out.append("1-minute load average as each bf16 part began: %s." % ", ".join(loads))
+    out.append("")
+
+    def lab_speed(r):
+        if not r:
+            return "—"
+        b = ", b%d" % r["batch"] if r.get("metric") == "infer_img_s" else ""
+        w = ", *w*" if r.get("mode") == "bf16_weights" else ""
+        return "%s (%s%s%s)" % (fmt_int(r["value"]), r["setting"], b, w)
+
+    def lab_lat(r):
+        if not r:
+            return "—"
+        return "%.1f (%s%s)" % (r["value"], r["setting"], ", *w*" if r.get("mode") == "bf16_weights" else "")
+
+    def ratio(a, b, inverse=False):
+        if not (a and b):
+            return "—"
+        return fmt_ratio(b["value"] / a["value"] if inverse else a["value"] / b["value"])
+
+    for metric, title, lowest, lab in (
+            ("train_img_s", "Training (images/s, batch 32)", False, lab_speed),
+            ("infer_img_s", "Inference (images/s, best batch of 32, 100, 1000)", False, lab_speed),
+            ("latency_us", "Single-image latency (µs, median; ratios are speed-ups)", True, lab_lat)):
+        out.append("**%s**" % title)
+        out.append("")
+        out.append("| model | cnist bf16 | vs cnist fp32 | PyTorch fp32 | ratio | PyTorch bf16 | ratio |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        for m in MODELS:
+            c16, c32 = cn16.best(m, metric, lowest), cn.best(m, metric, lowest)
+            p32, p16 = pt.best(m, metric, lowest), pt16.best(m, metric, lowest)
+            if not (c16 or p16):
+                continue
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                m, lab(c16), ratio(c16, c32, lowest), lab(p32), ratio(c16, p32, lowest),
+                lab(p16), ratio(c16, p16, lowest)))
+        out.append("")
+
+    out.append("Every bf16 measurement (columns as in “Every measurement” below):")
+    out.append("")
+    out.append("| model | side | setting | train img/s | train CPU | infer b32 | infer b100 | infer b1000 | latency µs |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    measurement_rows(out, cn16, pt16)
+    out.append("")
+
+
 def main():
     ap = argparse.ArgumentParser(description="Markdown table from the benchmark's JSON lines")
     ap.add_argument("--raw", required=True)
@@ -118,8 +250,9 @@ def main():
         with open(os.path.join(a.raw, "notes.txt")) as f:
             notes = [l.strip() for l in f if l.strip()]
     cn, pt = Side(records, "cnist"), Side(records, "pytorch")
+    cn16, pt16 = Side(records, "cnist", bf16=True), Side(records, "pytorch", bf16=True)
     peak = {r["threads"]: r["value"] for r in cn.records if r.get("metric") == "peak_gflops"}
-    torch_env = next((r for r in pt.records if r.get("metric") == "env"), None)
+    torch_env = next((r for r in pt.records + pt16.records if r.get("metric") == "env"), None)
 
     out = ["# cnist vs PyTorch on this machine", ""]
     out.append("Generated on %s by `%s` (`cmake --build build --target bench` runs the full benchmark)." % (
@@ -139,6 +272,11 @@ def main():
                "threads with `OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1`. Inputs are random: throughput "
                "does not depend on the pixel values.")
     out.append("")
+    # One line on the bf16 option here, where run.sh's README summary takes it.
+    line = bf16_summary(cn, pt, cn16, pt16)
+    if line:
+        out.append(line)
+        out.append("")
 
     def train_label(r):
         return "%s (%s)" % (fmt_int(r["value"]), r["setting"]) if r else "—"
@@ -276,6 +414,8 @@ def main():
                                                       g(p, "macs_per_image"), same))
     out.append("")
 
+    bf16_section(out, cn, pt, cn16, pt16)
+
     out.append("## Every measurement")
     out.append("")
     out.append("Train CPU = CPU seconds / wall seconds while training: about the thread count when the threads "
@@ -283,21 +423,7 @@ def main():
     out.append("")
     out.append("| model | side | setting | train img/s | train CPU | infer b32 | infer b100 | infer b1000 | latency µs |")
     out.append("|---|---|---|---:|---:|---:|---:|---:|---:|")
-    for m in MODELS:
-        for name, side in (("cnist", cn), ("PyTorch", pt)):
-            for s in side.settings():
-                t = side.value(m, "train_img_s", s)
-                if t is None and side.value(m, "infer_img_s", s) is None:
-                    continue
-                cells = [fmt_int(t) if t is not None else "—"]
-                tr = next((r for r in side.measurements(m, "train_img_s") if r.get("setting") == s), {})
-                cells.append("%.2f" % (tr["cpu_s"] / tr["seconds"]) if tr.get("cpu_s") else "—")
-                for b in (32, 100, 1000):
-                    v = side.value(m, "infer_img_s", s, b)
-                    cells.append(fmt_int(v) if v is not None else "—")
-                lat = side.value(m, "latency_us", s)
-                cells.append("%.1f" % lat if lat is not None else "—")
-                out.append("| %s | %s | %s | %s |" % (m, name, s, " | ".join(cells)))
+    measurement_rows(out, cn, pt)
     out.append("")
 
     if notes:

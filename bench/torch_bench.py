@@ -14,10 +14,22 @@ metrics: train_img_s, infer_img_s, latency_us, and per model one "arch"
 record (parameters, forward MACs per image) so the harness can check that
 both sides run the same network.
 
+--bf16 adds PyTorch's own bf16 mixed precision, measured after the fp32
+figures (which it leaves as they are), each thread setting again in a fresh
+process: records get "precision": "bf16" and the setting name a _bf16 suffix
+("t2_blas1_bf16"). Training runs forward and loss under
+torch.autocast("cpu", dtype=torch.bfloat16), backward and Adam on the fp32
+weights (no GradScaler: bf16 has fp32's exponent range). Inference and
+latency try two ways and report the faster in "mode": "autocast" (fp32
+model under autocast) or "bf16_weights" (a copy of the model cast to
+torch.bfloat16, the fp32 input cast inside the timed call); "other_value"
+holds the slower one's figure. --bf16-only skips the fp32 figures.
+
 Usage: bench/torch_bench.py [--models mlp,lenet] [--settings t1,t2,t2_blas1]
-       [--train-batches 200] [--quick]
+       [--train-batches 200] [--quick] [--bf16 | --bf16-only]
 """
 import argparse
+import copy
 import json
 import os
 import subprocess
@@ -136,13 +148,45 @@ def timed_loop(step, min_iters, min_seconds):
             return iters, elapsed
 
 
+def bf16_autocast(torch):
+    """A fresh autocast context: GEMM-like ops (conv, linear) in bf16."""
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def inference_candidates(name, model, bf16, torch):
+    """[(mode, forward function)] to time for inference: the model itself in
+    fp32; in bf16 the model under autocast and, when it runs, a copy cast to
+    bf16 (its input cast inside the call, as a caller with fp32 images would)."""
+    if not bf16:
+        return [(None, model)]
+
+    def under_autocast(x):
+        with bf16_autocast(torch):
+            return model(x)
+
+    cands = [("autocast", under_autocast)]
+    low = copy.deepcopy(model).to(torch.bfloat16)
+    try:
+        low(torch.zeros(2, 1, 28, 28, dtype=torch.bfloat16))
+        cands.append(("bf16_weights", lambda x: low(x.to(torch.bfloat16))))
+    except RuntimeError as e:  # an op without a bf16 CPU kernel
+        print("torch_bench: %s: model cast to bf16 fails (%s); autocast only" % (name, e),
+              file=sys.stderr)
+    return cands
+
+
 def bench_model(name, setting, threads, args, torch):
     torch.manual_seed(0)
     model = build(name, torch)
+    bf16 = args.precision == "bf16"
     base = {"side": "pytorch", "setting": setting, "threads": threads, "model": name}
-    params = sum(p.numel() for p in model.parameters())
-    macs = forward_macs(model, torch)
-    emit(dict(base, metric="arch", params=params, macs_per_image=macs[0], first_layer_macs=macs[1]))
+    if bf16:
+        base = dict(base, setting=setting + "_bf16", precision="bf16")
+    else:
+        # The architecture once, from the fp32 pass (bf16 runs the same network).
+        params = sum(p.numel() for p in model.parameters())
+        macs = forward_macs(model, torch)
+        emit(dict(base, metric="arch", params=params, macs_per_image=macs[0], first_layer_macs=macs[1]))
 
     # Training: a few distinct random batches cycled, so data generation is not timed.
     batch = 32
@@ -154,12 +198,21 @@ def bench_model(name, setting, threads, args, torch):
     model.train()
     state = {"i": 0, "loss": 0.0}
 
+    def forward_loss(x, y):
+        return loss_fn(model(x), y)
+
+    if bf16:
+        # Forward and loss under autocast; the backward pass outside it, as
+        # PyTorch's AMP recipe says (it runs in the forward ops' dtypes).
+        def forward_loss(x, y):
+            with bf16_autocast(torch):
+                return loss_fn(model(x), y)
+
     def train_step():
         i = state["i"] % len(xs)
         state["i"] += 1
         opt.zero_grad(set_to_none=True)
-        out = model(xs[i])
-        loss = loss_fn(out, ys[i])
+        loss = forward_loss(xs[i], ys[i])
         loss.backward()
         opt.step()
         # A training loop reads the loss every batch (cnist returns it too).
@@ -182,26 +235,43 @@ def bench_model(name, setting, threads, args, torch):
 
     model.eval()
     with torch.no_grad():
+        # fp32: the model alone; bf16: each way of running it, the faster reported.
+        cands = inference_candidates(name, model, bf16, torch)
         for b in args.infer_batches:
             x = torch.rand(b, 1, 28, 28, generator=gen)
-            model(x)  # warm-up: oneDNN primitives are created per shape
-            model(x)
-            iters, secs = timed_loop(lambda: model(x), 3, args.min_seconds)
-            emit(dict(base, metric="infer_img_s", batch=b, value=iters * b / secs,
-                      batches=iters, seconds=secs))
+            found = []
+            for mode, run in cands:
+                run(x)  # warm-up: oneDNN primitives are created per shape
+                run(x)
+                iters, secs = timed_loop(lambda: run(x), 3, args.min_seconds)
+                found.append((iters * b / secs, iters, secs, mode))
+            found.sort(reverse=True)
+            value, iters, secs, mode = found[0]
+            rec = dict(base, metric="infer_img_s", batch=b, value=value, batches=iters, seconds=secs)
+            if mode:
+                rec.update(mode=mode, other_value=found[1][0] if len(found) > 1 else None)
+            emit(rec)
 
         x1 = torch.rand(1, 1, 28, 28, generator=gen)
-        for _ in range(20):
-            model(x1)
-        times = []
-        for _ in range(args.latency_n):
-            t0 = time.perf_counter()
-            model(x1)
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        emit(dict(base, metric="latency_us", batch=1, value=times[len(times) // 2] * 1e6,
-                  samples=len(times), p10_us=times[len(times) // 10] * 1e6,
-                  p90_us=times[len(times) * 9 // 10] * 1e6))
+        found = []
+        for mode, run in cands:
+            for _ in range(20):
+                run(x1)
+            times = []
+            for _ in range(args.latency_n):
+                t0 = time.perf_counter()
+                run(x1)
+                times.append(time.perf_counter() - t0)
+            times.sort()
+            found.append((times[len(times) // 2] * 1e6, mode, times))
+        found.sort(key=lambda f: f[0])
+        value, mode, times = found[0]
+        rec = dict(base, metric="latency_us", batch=1, value=value,
+                   samples=len(times), p10_us=times[len(times) // 10] * 1e6,
+                   p90_us=times[len(times) * 9 // 10] * 1e6)
+        if mode:
+            rec.update(mode=mode, other_value=found[1][0] if len(found) > 1 else None)
+        emit(rec)
 
 
 def run_setting(setting, args):
@@ -209,11 +279,16 @@ def run_setting(setting, args):
     threads, _ = SETTINGS[setting]
     import torch
     torch.set_num_threads(threads)
-    emit({"side": "pytorch", "setting": setting, "threads": threads, "metric": "env",
-          "torch": torch.__version__, "intra_op_threads": torch.get_num_threads(),
-          "loadavg": round(os.getloadavg()[0], 2),
-          "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", ""),
-          "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "")})
+    env = {"side": "pytorch", "setting": setting, "threads": threads, "metric": "env",
+           "torch": torch.__version__, "intra_op_threads": torch.get_num_threads(),
+           "loadavg": round(os.getloadavg()[0], 2),
+           "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "")}
+    if args.precision == "bf16":
+        # bf16 convolutions and matmuls run in oneDNN (MKL-DNN) when torch has it.
+        env.update(setting=setting + "_bf16", precision="bf16",
+                   mkldnn=torch.backends.mkldnn.is_available())
+    emit(env)
     for name in args.models:
         bench_model(name, setting, threads, args, torch)
 
@@ -230,7 +305,11 @@ def main():
     p.add_argument("--latency-n", type=int, default=1000)
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 20 batches, 100 latency samples, 0.2 s per inference size")
+    p.add_argument("--bf16", action="store_true",
+                   help="after the fp32 figures, the same in PyTorch's bf16 mixed precision")
+    p.add_argument("--bf16-only", action="store_true", help="the bf16 figures alone")
     p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.quick:
         args.train_batches, args.warmup, args.latency_n, args.min_seconds = 20, 3, 100, 0.2
@@ -248,8 +327,10 @@ def main():
         run_setting(args.settings[0], args)
         return 0
 
+    # Every setting in fp32, then (--bf16) every setting again in bf16.
+    precisions = ["bf16"] if args.bf16_only else ["fp32", "bf16"] if args.bf16 else ["fp32"]
     status = 0
-    for s in args.settings:
+    for prec, s in [(prec, s) for prec in precisions for s in args.settings]:
         env = dict(os.environ)
         for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.pop(k, None)
@@ -258,10 +339,11 @@ def main():
                "--models", ",".join(args.models), "--train-batches", str(args.train_batches),
                "--warmup", str(args.warmup), "--infer-batches",
                ",".join(str(b) for b in args.infer_batches),
-               "--min-seconds", str(args.min_seconds), "--latency-n", str(args.latency_n)]
+               "--min-seconds", str(args.min_seconds), "--latency-n", str(args.latency_n),
+               "--precision", prec]
         rc = subprocess.call(cmd, env=env)
         if rc != 0:
-            print("torch_bench: setting %s failed with status %d" % (s, rc), file=sys.stderr)
+            print("torch_bench: setting %s (%s) failed with status %d" % (s, prec, rc), file=sys.stderr)
             status = 1
     return status
 

@@ -32,6 +32,24 @@ int cn_model_inputs(const cn_model *m);
  * keep allocation out of the batch loop. Smaller batches reuse the plan. */
 int cn_model_reserve(cn_model *m, int max_batch);
 
+/* How the multiplies of convolution and dense layers round their operands.
+ * FP32, the default: float32 throughout. BF16, an option: the operands of
+ * every convolution and dense multiply are rounded to bfloat16 (8 bits of
+ * mantissa) and their products summed in float32; weights, activations,
+ * batch norm, the loss and the optimizer stay float32. About twice the
+ * arithmetic rate on CPUs with AVX512-BF16, at some cost in accuracy (the
+ * README gives measured figures). Results stay deterministic. */
+typedef enum { CN_PRECISION_FP32, CN_PRECISION_BF16 } cn_precision;
+
+/* Sets the precision of the passes that follow. BF16 fails with
+ * CN_EINVAL when this build has no bf16 kernel (a CPU without
+ * AVX512-BF16, or a build without -march=native). */
+int cn_model_set_precision(cn_model *m, cn_precision p);
+cn_precision cn_model_precision(const cn_model *m);
+/* "fp32" / "bf16" -> the precision; -1 for anything else. */
+int cn_precision_parse(const char *name);
+const char *cn_precision_name(cn_precision p);
+
 /* Inference (dropout off, batch norm moving statistics): n images NCHW in x,
  * n*outputs values in out: class probabilities when the model ends in
  * softmax, raw outputs otherwise. */

@@ -113,6 +113,7 @@ typedef struct {
   double val_split;         /* fraction of train held out for validation: 0.15 */
   uint64_t seed;            /* split, init, shuffle, dropout: 1 */
   int threads;              /* 0: cn_get_threads() */
+  cn_precision precision;   /* the multiplies' precision (default fp32); recorded in config.json */
   const char *run_dir;      /* NULL: runs/<model>-<YYYYmmdd-HHMMSS> */
   int resume;               /* continue run_dir from its last.safetensors */
   int limit_train;          /* > 0: use only the first N training images */
@@ -133,6 +134,7 @@ typedef struct {
   int epochs_planned, epochs_run, best_epoch;
   uint64_t seed;
   double val_split;
+  cn_precision precision;
 } cn_fit_result;
 
 /* Trains spec on ds, writing the run folder of docs/ARCHITECTURE.md, then

@@ -26,10 +26,10 @@ static void print_result(const cn_fit_result *r, const cn_dataset *ds) {
   printf("  %-6s %8.4f %9.4f\n", "val", r->val_loss, r->val_accuracy);
   printf("  %-6s %8.4f %9.4f\n", "test", r->test_loss, r->test_accuracy);
   printf("Test accuracy: %.2f%% ± %.2f%% (%s test set, %lld images; seed %llu, split %.0f/%.0f, %d epochs "
-         "planned, %d run; %.1f s training)\n",
+         "planned, %d run; %.1f s training%s)\n",
          100 * r->test_accuracy, 100 * r->test_accuracy_se, ds->name, (long long)r->test_n,
          (unsigned long long)r->seed, 100 * (1 - r->val_split), 100 * r->val_split, r->epochs_planned, r->epochs_run,
-         r->train_time);
+         r->train_time, r->precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
 }
 
 int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r) {
@@ -64,6 +64,7 @@ static int usage_text(void) {
          "  --val-split F             fraction of train held out for validation (default 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n"
+         "  --precision fp32|bf16     multiplies in float32 (default) or bfloat16 (faster, AVX512-BF16 CPUs)\n"
          "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
          "  --resume RUN              continue an interrupted run\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
@@ -74,7 +75,7 @@ static int usage_text(void) {
 
 int cmd_train(int argc, char **argv) {
   cn_fit_options o = cn_fit_default_options();
-  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL;
+  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL, *precision = NULL;
   int epochs = 0, batch = 0, quiet = 0;
   double lr = 0, split = -1, seed = -1;
   for (int i = 1; i < argc; i++) {
@@ -90,6 +91,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--val-split")) ok = cli_float_arg(argc, argv, &i, &split, 0.0001, 0.9);
     else if (!strcmp(a, "--seed")) ok = cli_float_arg(argc, argv, &i, &seed, 0, 9007199254740992.0);
     else if (!strcmp(a, "--threads")) ok = cli_int_arg(argc, argv, &i, &o.threads, 1, 1024);
+    else if (!strcmp(a, "--precision")) ok = cli_str_arg(argc, argv, &i, &precision);
     else if (!strcmp(a, "--run-dir")) ok = cli_str_arg(argc, argv, &i, &o.run_dir);
     else if (!strcmp(a, "--resume")) ok = cli_str_arg(argc, argv, &i, &resume);
     else if (!strcmp(a, "--limit-train")) ok = cli_int_arg(argc, argv, &i, &o.limit_train, 2, 1 << 30);
@@ -101,6 +103,12 @@ int cmd_train(int argc, char **argv) {
     if (!ok) return 2;
   }
   if (seed >= 0) o.seed = (uint64_t)seed;
+  if (precision) {
+    int p = cn_precision_parse(precision);
+    if (p < 0) return cli_usage("train: --precision wants fp32 or bf16, not '%s'", precision);
+    if (resume) return cli_usage("train: --resume continues in the run's own precision; drop --precision");
+    o.precision = (cn_precision)p;
+  }
   if (split > 0) o.val_split = split;
 
   cn_spec spec, *use = NULL;

@@ -38,8 +38,13 @@
 #define NOINLINE
 #endif
 
-/* A packed panel, then two tables of KC row offsets. */
-size_t cn_gemm_scratch_floats(void) { return (size_t)KC * NR + 2 * KC * (sizeof(ptrdiff_t) / sizeof(float)); }
+/* A packed panel, then two tables of KC row offsets; or what the bf16
+ * multiply needs, when more. */
+size_t cn_gemm_scratch_floats(void) {
+  size_t fp32 = (size_t)KC * NR + 2 * KC * (sizeof(ptrdiff_t) / sizeof(float));
+  size_t bf16 = cn_gemm_bf16_available() ? cn_gemm_bf16_scratch_floats() : 0;
+  return fp32 > bf16 ? fp32 : bf16;
+}
 
 /* B rows [k0, k0+kc), columns [j0, j0+nc), nc <= NR -> one panel, k-major,
  * zero past nc. */
@@ -120,8 +125,7 @@ static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b
 }
 #endif
 
-/* Bias and relu on rows x cols of C starting at (i, j). */
-static void epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols) {
+void cn_gemm_epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols) {
   for (int r = 0; r < rows; r++) {
     float *restrict row = c + (size_t)r * ldc;
     if (ep->row_bias) {
@@ -142,7 +146,7 @@ void cn_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, i
   if (k == 0) {
     if (!accumulate)
       for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
-    if (ep) epilogue(ep, c, ldc, 0, 0, m, n);
+    if (ep) cn_gemm_epilogue(ep, c, ldc, 0, 0, m, n);
     return;
   }
   float *panel = scratch;
@@ -177,7 +181,7 @@ void cn_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, i
           ar[r] = a.p + (a.row_off ? a.row_off[i] : i * a.rs) + pc * a.cs;
         }
         kernel(kc, ar, a.cs, bp, boff, ct, ldc, rows, cols, load);
-        if (last && ep) epilogue(ep, ct, ldc, ir, jr, rows, cols);
+        if (last && ep) cn_gemm_epilogue(ep, ct, ldc, ir, jr, rows, cols);
       }
     }
   }
@@ -321,7 +325,7 @@ void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, i
           float *row = c + (size_t)(i + r) * ldc + j;
           for (int q = 0; q < cols; q++) row[q] = part[r][q];
         }
-        if (ep) epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
+        if (ep) cn_gemm_epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
       }
     }
   }

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "cnist/spec.h"
+#include "cnist/model.h"
 
 typedef struct {
   const float *p;
@@ -65,7 +65,29 @@ void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, i
 void cn_gemm_dot_rows(int m, int n, int k, const float *a, const ptrdiff_t *a_off, const float *b, int ldb, float *c,
                       int ldc, int accumulate);
 
-/* Width of the column panels C is computed in. */
+/* Bias and relu (ep) on rows x cols of C starting at row i, column j. */
+void cn_gemm_epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols);
+
+/* ---- the bf16 option (gemm_bf16.c) ---- */
+
+/* cn_gemm with A and B rounded to bfloat16 as they are packed and the
+ * products summed in float32 (same arguments; the scratch is
+ * cn_gemm_scratch_floats(), which covers both). Each element sums its k
+ * in pairs, in order, whatever the sizes or the thread split. */
+void cn_gemm_bf16(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, int accumulate,
+                  const cn_epilogue *ep, float *scratch);
+size_t cn_gemm_bf16_scratch_floats(void);
+/* 1 when this build has the bf16 kernel (compiled for a CPU with
+ * AVX512-BF16), else 0. */
+int cn_gemm_bf16_available(void);
+
+/* The multiply a pass of the given precision uses. */
+typedef void cn_gemm_fn(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, int accumulate,
+                        const cn_epilogue *ep, float *scratch);
+static inline cn_gemm_fn *cn_gemm_for(cn_precision p) { return p == CN_PRECISION_BF16 ? cn_gemm_bf16 : cn_gemm; }
+
+/* Width of the column panels C is computed in, fp32 and bf16. */
 #define CN_GEMM_NR 16
+#define CN_GEMM_BF16_NR 32
 
 #endif

@@ -16,12 +16,13 @@
 
 /* What a pass needs besides the layer: the thread count it may use, the
  * scratch block (work_floats(max_batch, threads) floats, 64-byte aligned,
- * shared by all layers since one layer runs at a time), and the dropout
- * generator. */
+ * shared by all layers since one layer runs at a time), the dropout
+ * generator and the precision of the multiplies. */
 typedef struct {
   int threads;
   float *work;
   cn_rng *rng;
+  cn_precision precision;
 } cn_pass;
 
 typedef struct cn_layer cn_layer;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "engine/gemm.h"
 #include "engine/model_impl.h"
 
 /* Where each tensor sits in the parameter block, filled while listing the
@@ -173,3 +174,25 @@ cn_tensor_ref *cn_model_tensors(cn_model *m, int *count) {
 
 size_t cn_model_param_count(const cn_model *m) { return m->param_count; }
 cn_rng *cn_model_rng(cn_model *m) { return &m->dropout_rng; }
+
+int cn_model_set_precision(cn_model *m, cn_precision p) {
+  if (p != CN_PRECISION_FP32 && p != CN_PRECISION_BF16)
+    return cn_fail(CN_EINVAL, "model %s: unknown precision %d", m->spec.name, (int)p);
+  if (p == CN_PRECISION_BF16 && !cn_gemm_bf16_available())
+    return cn_fail(CN_EINVAL,
+                   "model %s: bf16 needs a CPU with AVX512-BF16 and a build for it (-march=native on such a CPU); "
+                   "this build has only fp32",
+                   m->spec.name);
+  m->precision = p;
+  return 0;
+}
+
+cn_precision cn_model_precision(const cn_model *m) { return m->precision; }
+
+int cn_precision_parse(const char *name) {
+  if (name && strcmp(name, "fp32") == 0) return CN_PRECISION_FP32;
+  if (name && strcmp(name, "bf16") == 0) return CN_PRECISION_BF16;
+  return -1;
+}
+
+const char *cn_precision_name(cn_precision p) { return p == CN_PRECISION_BF16 ? "bf16" : "fp32"; }

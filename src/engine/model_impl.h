@@ -31,6 +31,7 @@ struct cn_model {
   int n_tensors;
   size_t param_count; /* sum of the tensors' sizes */
   cn_rng dropout_rng;
+  cn_precision precision;
 
   /* The plan (plan.c): for batches up to planned_batch with planned_threads. */
   int planned_batch, planned_threads;

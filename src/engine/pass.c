@@ -6,7 +6,9 @@
 #include "core/error.h"
 #include "engine/model_impl.h"
 
-static cn_pass pass_of(cn_model *m) { return (cn_pass){m->planned_threads, m->work, &m->dropout_rng}; }
+static cn_pass pass_of(cn_model *m) {
+  return (cn_pass){m->planned_threads, m->work, &m->dropout_rng, m->precision};
+}
 
 const float *cn_model_forward(cn_model *m, const float *x, int n, int training) {
   const cn_pass p = pass_of(m);

@@ -339,7 +339,9 @@ static int setup(fit_state *s, const cn_spec *spec) {
   uint64_t seed = opt->seed;
   double val_split = opt->val_split;
   int limit_train = opt->limit_train, limit_test = opt->limit_test;
+  cn_precision precision = opt->precision;
   if (opt->resume && (rc = cn_run_read_settings(s->dir, &seed, &val_split, &limit_train, &limit_test))) return rc;
+  if (opt->resume && (rc = cn_run_read_precision(s->dir, &precision))) return rc;
   if (opt->threads > 0) cn_set_threads(opt->threads);
 
   int n_use = limit_train > 0 && limit_train < s->ds->train.n ? limit_train : s->ds->train.n;
@@ -354,6 +356,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cn_rng_seed(&s->shuffle, seed, RNG_SHUFFLE);
 
   if ((rc = cn_model_new(&s->spec, seed, &s->m))) return rc;
+  if ((rc = cn_model_set_precision(s->m, precision))) return rc;
   int count;
   cn_tensor_ref *tensors = cn_model_tensors(s->m, &count);
   if ((rc = cn_optim_new(&s->spec.train.optim, tensors, count, &s->o))) return rc;
@@ -424,7 +427,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
                        .seed = seed, .val_split = val_split, .lr = s->spec.train.optim.lr,
                        .n_train = s->n_train, .n_val = s->n_val, .threads = cn_get_threads(),
                        .batch = s->batch, .epochs = s->spec.train.epochs, .limit_train = limit_train,
-                       .limit_test = limit_test};
+                       .limit_test = limit_test, .precision = precision};
   if ((rc = cn_run_write_config(s->dir, &cfg))) return rc;
   if ((rc = cn_run_write_history(s->dir, s->history, 0))) return rc;
   /* A run always holds a checkpoint it can resume from. */
@@ -465,6 +468,7 @@ static int final_evaluation(fit_state *s, cn_fit_result *out) {
   out->epochs_run = s->epoch;
   out->seed = seed;
   out->val_split = val_split;
+  out->precision = cn_model_precision(s->m);
   out->best_epoch = s->best_epoch;
   cn_spec_stats stats;
   if ((rc = cn_spec_stats_compute(&s->spec, &stats))) return rc;

@@ -57,6 +57,7 @@ int cn_run_write_config(const char *dir, const cn_run_config *c) {
   cJSON_AddNumberToObject(o, "limit_train", c->limit_train);
   cJSON_AddNumberToObject(o, "limit_test", c->limit_test);
   cJSON_AddNumberToObject(o, "threads", c->threads);
+  cJSON_AddStringToObject(o, "precision", cn_precision_name(c->precision));
   cJSON_AddNumberToObject(o, "batch", c->batch);
   cJSON_AddNumberToObject(o, "epochs", c->epochs);
   cJSON_AddStringToObject(o, "optimizer", c->optimizer);
@@ -97,6 +98,24 @@ int cn_run_read_settings(const char *dir, uint64_t *seed, double *val_split, int
   *limit_train = (int)lt;
   *limit_test = (int)ls;
   return CN_OK;
+}
+
+int cn_run_read_precision(const char *dir, cn_precision *out) {
+  char path[4200];
+  cJSON *o = read_json(dir, "config.json", path, sizeof path);
+  if (!o) return cn_last_status();
+  int rc = CN_OK;
+  *out = CN_PRECISION_FP32;
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "precision");
+  if (v) {
+    int p = cJSON_IsString(v) ? cn_precision_parse(v->valuestring) : -1;
+    if (p < 0)
+      rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
+    else
+      *out = (cn_precision)p;
+  }
+  cJSON_Delete(o);
+  return rc;
 }
 
 int cn_run_read_dataset(const char *dir, char *name, size_t name_size, char *data_dir, size_t dir_size) {
@@ -169,6 +188,7 @@ int cn_run_write_metrics(const char *dir, const cn_fit_result *r, const char *mo
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "model", model);
   cJSON_AddStringToObject(o, "dataset", dataset);
+  cJSON_AddStringToObject(o, "precision", cn_precision_name(r->precision));
   cJSON_AddNumberToObject(o, "train_loss", r->train_loss);
   cJSON_AddNumberToObject(o, "train_accuracy", r->train_accuracy);
   cJSON_AddNumberToObject(o, "val_loss", r->val_loss);

@@ -15,9 +15,14 @@ typedef struct {
   uint64_t seed;
   double val_split, lr;
   int n_train, n_val, threads, batch, epochs, limit_train, limit_test;
+  cn_precision precision;
 } cn_run_config;
 
 int cn_run_write_config(const char *dir, const cn_run_config *cfg);
+
+/* The precision config.json records ("fp32" where a run from before the
+ * option records none). */
+int cn_run_read_precision(const char *dir, cn_precision *out);
 
 /* The model's name as config.json records it (model.model has none). */
 int cn_run_read_model_name(const char *dir, char *name, size_t size);

@@ -38,14 +38,14 @@ size_t cn_conv1_flipped_floats(const cn_conv_geo *g);
 
 /* y [f, oh, ow] = act(W [f, k] . x [c, h, w] + bias) */
 void cn_conv1_forward(const cn_conv_geo *g, const float *w, const float *bias, cn_act act, const float *x, float *y,
-                      float *work);
+                      float *work, cn_gemm_fn *gemm);
 /* wf [c, f, kh, kw] = W [f, c, kh-1-ky, kw-1-kx]: the weights of the
  * convolution that maps dy to dx. */
 void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf);
 /* dwt [k, f] (+)= im2col(x) [k, npix] . dy^T [npix, f]; dx [c, h, w] (when
  * not NULL) = the convolution of dy [f, oh, ow] with wf. */
 void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, const float *dy, float *dwt,
-                       int accumulate, float *dx, float *work);
+                       int accumulate, float *dx, float *work, cn_gemm_fn *gemm);
 
 /* The other way to dx, for layers with few input channels: dcol [k, ncols]
  * = W^T . dy in the padded-width layout, then each of its rows added back
@@ -54,6 +54,6 @@ void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, co
  * scratch as cn_conv1_backward's (its padded-input buffer is reused). */
 size_t cn_conv1_columns_floats(const cn_conv_geo *g);
 void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
-                                     float *dcol);
+                                     float *dcol, cn_gemm_fn *gemm);
 
 #endif

@@ -149,16 +149,17 @@ static void conv_forward_part(void *ctx, int t, int nt) {
   const cn_epilogue ep = {l->b, NULL, l->act == CN_ACT_RELU};
   float *work = thread_work(j->p, &g, t);
   float *col = work, *scratch = col + 2 * cn_round_floats((size_t)g.k * g.npix);
+  cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
   int lo, hi;
   cn_split(j->n, t, nt, &lo, &hi);
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + (size_t)i * in_size;
     float *yi = j->y + (size_t)i * out_size;
     if (stride1(&g)) {
-      cn_conv1_forward(&g, l->w, l->b, l->act, xi, yi, work);
+      cn_conv1_forward(&g, l->w, l->b, l->act, xi, yi, work, gemm);
     } else {
       im2col(&g, xi, col);
-      cn_gemm(g.f, g.npix, g.k, cn_mat(l->w, g.k, 1), cn_mat(col, g.npix, 1), yi, g.npix, 0, &ep,
+      gemm(g.f, g.npix, g.k, cn_mat(l->w, g.k, 1), cn_mat(col, g.npix, 1), yi, g.npix, 0, &ep,
               scratch);
     }
     if (l->act != CN_ACT_RELU) cn_act_forward(l->act, yi, 1, l->out);
@@ -181,6 +182,7 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   const size_t cols = cn_round_floats((size_t)g.k * g.npix);
   float *work = thread_work(j->p, &g, t), *col = work, *dcol = col + cols, *scratch = dcol + cols;
   const float *wf = flipped_of(j->p, &g, j->n);
+  cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
   int lo, hi;
   cn_split(chunks(j->n), t, nt, &lo, &hi);
   for (int ch = lo; ch < hi; ch++) {
@@ -194,17 +196,17 @@ static void conv_backward_part(void *ctx, int t, int nt) {
       for (int f = 0; f < g.f; f++) db[f] += cn_sum(dyi + (size_t)f * g.npix, g.npix);
       if (stride1(&g)) {
         const int flipped = dx_by_flipped_conv(&g);
-        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, flipped ? dxi : NULL, work);
-        if (dxi && !flipped) cn_conv1_backward_dx_by_columns(&g, l->w, dyi, dxi, work, dcol_of(j->p, &g, t));
+        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, flipped ? dxi : NULL, work, gemm);
+        if (dxi && !flipped) cn_conv1_backward_dx_by_columns(&g, l->w, dyi, dxi, work, dcol_of(j->p, &g, t), gemm);
         continue;
       }
       im2col(&g, xi, col);
       /* dWt [k, f] (+)= col [k, npix] . dy_i^T [npix, f] */
-      cn_gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first, NULL,
+      gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first, NULL,
               scratch);
       if (dxi) {
         /* dcol [k, npix] = W^T [k, f] . dy_i [f, npix] */
-        cn_gemm(g.k, g.npix, g.f, cn_mat(l->w, 1, g.k), cn_mat(dyi, g.npix, 1), dcol, g.npix, 0, NULL,
+        gemm(g.k, g.npix, g.f, cn_mat(l->w, 1, g.k), cn_mat(dyi, g.npix, 1), dcol, g.npix, 0, NULL,
                 scratch);
         col2im(&g, dcol, dxi);
       }

@@ -64,15 +64,15 @@ static void shifted_rows(const shifted *s, ptrdiff_t *off) {
 /* out [f, oh, ow] = W [f, c*kh*kw] . (shifted rows of xp, offsets off) +
  * bias, relu when asked; ypad [f, ncols] holds the padded-width result. */
 static void conv_padded(const shifted *s, const float *w, const float *bias, int relu, const float *xp,
-                        const ptrdiff_t *off, float *out, float *ypad, float *scratch) {
+                        const ptrdiff_t *off, float *out, float *ypad, float *scratch, cn_gemm_fn *gemm) {
   const int k = s->c * s->kh * s->kw;
   cn_matrix rows = {xp, 0, 1, off};
   if (s->wp == s->ow) { /* no unused columns: the GEMM writes the output */
     const cn_epilogue ep = {bias, NULL, relu};
-    cn_gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, out, s->ncols, 0, &ep, scratch);
+    gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, out, s->ncols, 0, &ep, scratch);
     return;
   }
-  cn_gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, ypad, s->ncols, 0, NULL, scratch);
+  gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, ypad, s->ncols, 0, NULL, scratch);
   for (int f = 0; f < s->f; f++) {
     const float b = bias ? bias[f] : 0.0f;
     for (int oy = 0; oy < s->oh; oy++) {
@@ -134,11 +134,12 @@ static const float *padded_input(const cn_conv_geo *g, const shifted *s, const f
 }
 
 void cn_conv1_forward(const cn_conv_geo *g, const float *w, const float *bias, cn_act act, const float *x, float *y,
-                      float *work) {
+                      float *work, cn_gemm_fn *gemm) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
   shifted_rows(&s, b.offsets);
-  conv_padded(&s, w, bias, act == CN_ACT_RELU, padded_input(g, &s, x, b.xp), b.offsets, y, b.ywide, b.scratch);
+  conv_padded(&s, w, bias, act == CN_ACT_RELU, padded_input(g, &s, x, b.xp), b.offsets, y, b.ywide, b.scratch,
+              gemm);
 }
 
 void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf) {
@@ -163,7 +164,7 @@ static const float *padded_width_dy(const cn_conv_geo *g, const shifted *s, cons
 }
 
 void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, const float *dy, float *dwt,
-                       int accumulate, float *dx, float *work) {
+                       int accumulate, float *dx, float *work, cn_gemm_fn *gemm) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
   const float *xp = padded_input(g, &s, x, b.xp);
@@ -176,25 +177,25 @@ void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, co
     cn_gemm_dot_rows(g->k, g->f, s.ncols, xp, b.offsets, dyw, s.ncols, dwt, g->f, accumulate);
   } else {
     cn_matrix rows = {xp, 0, 1, b.offsets};
-    cn_gemm(g->k, g->f, s.ncols, rows, cn_mat(dyw, 1, s.ncols), dwt, g->f, accumulate, NULL, b.scratch);
+    gemm(g->k, g->f, s.ncols, rows, cn_mat(dyw, 1, s.ncols), dwt, g->f, accumulate, NULL, b.scratch);
   }
   if (dx) {
     const shifted t = backward_of(g);
     pad(dy, g->f, g->oh, g->ow, g->kh - 1 - g->pt, g->kw - 1 - g->pl, t.hp, t.wp, b.dyp);
     shifted_rows(&t, b.dy_offsets);
-    conv_padded(&t, wf, NULL, 0, b.dyp, b.dy_offsets, dx, b.dxwide, b.scratch);
+    conv_padded(&t, wf, NULL, 0, b.dyp, b.dy_offsets, dx, b.dxwide, b.scratch, gemm);
   }
 }
 
 size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * forward_of(g).ncols; }
 
 void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
-                                     float *dcol) {
+                                     float *dcol, cn_gemm_fn *gemm) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
   const float *dyw = padded_width_dy(g, &s, dy, b.ywide);
   /* dcol [k, ncols] = W^T [k, f] . dyw [f, ncols] */
-  cn_gemm(g->k, s.ncols, g->f, cn_mat(w, 1, g->k), cn_mat(dyw, s.ncols, 1), dcol, s.ncols, 0, NULL, b.scratch);
+  gemm(g->k, s.ncols, g->f, cn_mat(w, 1, g->k), cn_mat(dyw, s.ncols, 1), dcol, s.ncols, 0, NULL, b.scratch);
   /* the adjoint of reading row k at xp + off[k]: add it back there, one
    * contiguous run per row (the unused columns of dyw made their entries
    * zero), into the padded input's buffer, then crop */

@@ -29,27 +29,35 @@ static int dense_threads(const cn_layer *l, int n, const cn_pass *p) {
   return macs < DENSE_PARALLEL_MACS ? 1 : p->threads;
 }
 
-/* Thread t's share [lo, hi) of `cols` columns, in whole panels. */
-static void split_columns(int cols, int t, int nt, int *lo, int *hi) {
-  int panels = (cols + CN_GEMM_NR - 1) / CN_GEMM_NR;
+/* Thread t's share [lo, hi) of `cols` columns, in whole panels of the
+ * multiply the pass uses. */
+static void split_columns(int cols, int t, int nt, cn_precision prec, int *lo, int *hi) {
+  const int width = prec == CN_PRECISION_BF16 ? CN_GEMM_BF16_NR : CN_GEMM_NR;
+  int panels = (cols + width - 1) / width;
   cn_split(panels, t, nt, lo, hi);
-  *lo *= CN_GEMM_NR;
-  *hi = *hi * CN_GEMM_NR < cols ? *hi * CN_GEMM_NR : cols;
+  *lo *= width;
+  *hi = *hi * width < cols ? *hi * width : cols;
 }
 
 static float *scratch_of(const cn_pass *p, int t) { return p->work + (size_t)t * cn_round_floats(cn_gemm_scratch_floats()); }
 
-/* x [n, in] -> y [n, out]: y[:, lo:hi] = x . W[lo:hi, :]^T + b[lo:hi], as
- * dot products of rows (no transposed copy of W: one image is cheap) */
+/* x [n, in] -> y [n, out]: y[:, lo:hi] = x . W[lo:hi, :]^T + b[lo:hi], in
+ * fp32 as dot products of rows (no transposed copy of W: one image is
+ * cheap), in bf16 through the packed multiply */
 static void dense_forward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
   const int in = l->in_size, out = l->out_size;
   int lo, hi;
-  split_columns(out, t, nt, &lo, &hi);
+  split_columns(out, t, nt, j->p->precision, &lo, &hi);
   if (hi <= lo) return;
   const cn_epilogue ep = {NULL, l->b + lo, l->act == CN_ACT_RELU};
-  cn_gemm_dot(j->n, hi - lo, in, j->x, in, l->w + (size_t)lo * in, in, j->y + lo, out, &ep);
+  const float *w = l->w + (size_t)lo * in;
+  if (j->p->precision == CN_PRECISION_BF16)
+    cn_gemm_bf16(j->n, hi - lo, in, cn_mat(j->x, in, 1), cn_mat(w, 1, in), j->y + lo, out, 0, &ep,
+                 scratch_of(j->p, t));
+  else
+    cn_gemm_dot(j->n, hi - lo, in, j->x, in, w, in, j->y + lo, out, &ep);
 }
 
 static void dense_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
@@ -63,14 +71,15 @@ static void dense_backward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
   const int in = l->in_size, out = l->out_size, n = j->n;
+  cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
   int lo, hi;
-  split_columns(in, t, nt, &lo, &hi);
+  split_columns(in, t, nt, j->p->precision, &lo, &hi);
   if (hi <= lo) return;
-  cn_gemm(out, hi - lo, n, cn_mat(j->dy, 1, out), cn_mat(j->x + lo, in, 1), l->dw + lo, in, 0,
-          NULL, scratch_of(j->p, t));
+  gemm(out, hi - lo, n, cn_mat(j->dy, 1, out), cn_mat(j->x + lo, in, 1), l->dw + lo, in, 0, NULL,
+       scratch_of(j->p, t));
   if (j->dx)
-    cn_gemm(n, hi - lo, out, cn_mat(j->dy, out, 1), cn_mat(l->w + lo, in, 1), j->dx + lo, in, 0,
-            NULL, scratch_of(j->p, t));
+    gemm(n, hi - lo, out, cn_mat(j->dy, out, 1), cn_mat(l->w + lo, in, 1), j->dx + lo, in, 0, NULL,
+         scratch_of(j->p, t));
 }
 
 /* dy [n, out] (becomes d pre-activation) -> dW [out, in], db [out], dx [n, in] */
