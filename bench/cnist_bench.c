@@ -11,8 +11,11 @@
  * Inputs are seeded random pixels and labels: throughput does not depend on
  * the values.
  *
+ * With --bf16, the same again with the bf16 option (records with
+ * "precision":"bf16" and settings t1_bf16, t2_bf16).
+ *
  * Usage: cnist_bench [--models mlp,lenet] [--threads 1,2] [--train-batches N]
- *                    [--train-only] [--no-peak] [--quick] */
+ *                    [--train-only] [--no-peak] [--quick] [--bf16] */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ typedef struct {
   int train_batches, warmup, latency_n;
   double min_seconds;
   int train_only, peak;
+  int bf16; /* also measure the bf16 option */
 } options;
 
 static int fail(const char *what) {
@@ -104,16 +108,21 @@ static double sgemm_peak(int threads) {
   return best;
 }
 
-static void print_head(const char *model, int threads, const char *metric) {
-  printf("{\"side\":\"cnist\",\"setting\":\"t%d\",\"threads\":%d,\"model\":\"%s\",\"metric\":\"%s\"", threads,
-         threads, model, metric);
+/* bf16 records carry "precision" and a setting name ending in _bf16;
+ * fp32 ones keep the plain form. */
+static void print_head(const char *model, int threads, cn_precision prec, const char *metric) {
+  const int bf16 = prec == CN_PRECISION_BF16;
+  printf("{\"side\":\"cnist\",\"setting\":\"t%d%s\",\"threads\":%d,%s\"model\":\"%s\",\"metric\":\"%s\"", threads,
+         bf16 ? "_bf16" : "", threads, bf16 ? "\"precision\":\"bf16\"," : "", model, metric);
 }
 
 /* Training throughput on a fresh model, planned for batch 32 only. */
-static int bench_train(const cn_spec *spec, int threads, const options *opt, const float *x, const int *labels) {
+static int bench_train(const cn_spec *spec, int threads, cn_precision prec, const options *opt, const float *x,
+                       const int *labels) {
   cn_model *m = NULL;
   cn_optim *o = NULL;
   int status = cn_model_new(spec, 42, &m);
+  if (status == 0) status = cn_model_set_precision(m, prec);
   if (status == 0) status = cn_model_reserve(m, TRAIN_BATCH);
   if (status == 0) {
     int count = 0;
@@ -146,7 +155,7 @@ static int bench_train(const cn_spec *spec, int threads, const options *opt, con
     }
   }
   if (status == 0) {
-    print_head(spec->name, threads, "train_img_s");
+    print_head(spec->name, threads, prec, "train_img_s");
     printf(",\"batch\":%d,\"value\":%.6g,\"batches\":%d,\"seconds\":%.6g,\"cpu_s\":%.6g,\"windows\":%d,"
            "\"mean_loss\":%.6g}\n",
            TRAIN_BATCH, opt->train_batches * TRAIN_BATCH / best_secs, opt->train_batches, best_secs, best_cpu,
@@ -159,10 +168,10 @@ static int bench_train(const cn_spec *spec, int threads, const options *opt, con
 }
 
 /* Inference throughput per batch size and single-image latency. */
-static int bench_infer(const cn_spec *spec, int threads, const options *opt, const float *x) {
+static int bench_infer(const cn_spec *spec, int threads, cn_precision prec, const options *opt, const float *x) {
   cn_model *m = NULL;
   int max_batch = infer_batches[N_INFER_BATCHES - 1];
-  if (cn_model_new(spec, 42, &m) != 0 || cn_model_reserve(m, max_batch) != 0) {
+  if (cn_model_new(spec, 42, &m) != 0 || cn_model_set_precision(m, prec) != 0 || cn_model_reserve(m, max_batch) != 0) {
     cn_model_free(m);
     return fail(spec->name);
   }
@@ -187,7 +196,7 @@ static int bench_infer(const cn_spec *spec, int threads, const options *opt, con
       secs = cn_now() - t0;
     }
     if (status == 0) {
-      print_head(spec->name, threads, "infer_img_s");
+      print_head(spec->name, threads, prec, "infer_img_s");
       printf(",\"batch\":%d,\"value\":%.6g,\"batches\":%d,\"seconds\":%.6g}\n", n, iters * (double)n / secs, iters,
              secs);
       fflush(stdout);
@@ -202,7 +211,7 @@ static int bench_infer(const cn_spec *spec, int threads, const options *opt, con
   if (status == 0 && opt->latency_n > 0) {
     int n = opt->latency_n;
     qsort(times, (size_t)n, sizeof *times, compare_double);
-    print_head(spec->name, threads, "latency_us");
+    print_head(spec->name, threads, prec, "latency_us");
     printf(",\"batch\":1,\"value\":%.6g,\"samples\":%d,\"p10_us\":%.6g,\"p90_us\":%.6g}\n", times[n / 2] * 1e6, n,
            times[n / 10] * 1e6, times[n * 9 / 10] * 1e6);
     fflush(stdout);
@@ -227,10 +236,13 @@ static int bench_model(const char *name, const options *opt, const float *x, con
          "\"optimizer_lr\":%g,\"batch_in_file\":%d}\n",
          name, stats.trainable, stats.macs_per_image, spec.train.optim.lr, spec.train.batch);
   fflush(stdout);
-  for (int t = 0; t < opt->n_threads; t++) {
-    cn_set_threads(opt->threads[t]);
-    if (bench_train(&spec, opt->threads[t], opt, x, labels) != 0) return 1;
-    if (!opt->train_only && bench_infer(&spec, opt->threads[t], opt, x) != 0) return 1;
+  for (int bf16 = 0; bf16 <= opt->bf16; bf16++) {
+    const cn_precision prec = bf16 ? CN_PRECISION_BF16 : CN_PRECISION_FP32;
+    for (int t = 0; t < opt->n_threads; t++) {
+      cn_set_threads(opt->threads[t]);
+      if (bench_train(&spec, opt->threads[t], prec, opt, x, labels) != 0) return 1;
+      if (!opt->train_only && bench_infer(&spec, opt->threads[t], prec, opt, x) != 0) return 1;
+    }
   }
   return 0;
 }
@@ -244,7 +256,8 @@ static int split_list(char *text, const char **items, int max) {
 static int usage(void) {
   fprintf(stderr,
           "usage: cnist_bench [--models a,b,...] [--threads 1,2] [--train-batches N] [--warmup N]\n"
-          "                   [--latency-n N] [--min-seconds S] [--train-only] [--no-peak] [--quick]\n");
+          "                   [--latency-n N] [--min-seconds S] [--train-only] [--no-peak] [--quick]\n"
+          "                   [--bf16]  (also the bf16 option, where this build has it)\n");
   return 2;
 }
 
@@ -275,6 +288,8 @@ int main(int argc, char **argv) {
       opt.min_seconds = atof(argv[++i]);
     } else if (!strcmp(a, "--train-only")) {
       opt.train_only = 1;
+    } else if (!strcmp(a, "--bf16")) {
+      opt.bf16 = 1;
     } else if (!strcmp(a, "--no-peak")) {
       opt.peak = 0;
     } else if (!strcmp(a, "--quick")) {
@@ -288,6 +303,16 @@ int main(int argc, char **argv) {
   }
   if (opt.train_batches < 1 || opt.warmup < 0 || opt.latency_n < 0 || opt.n_threads < 1) return usage();
   opt.n_models = split_list(models_arg, opt.models, MAX_MODELS);
+  if (opt.bf16) {
+    cn_model *probe = NULL;
+    cn_spec spec;
+    if (cn_spec_load("mlp", &spec) || cn_model_new(&spec, 1, &probe) ||
+        cn_model_set_precision(probe, CN_PRECISION_BF16)) {
+      fprintf(stderr, "cnist_bench: note: bf16 skipped: %s\n", cn_last_error());
+      opt.bf16 = 0;
+    }
+    cn_model_free(probe);
+  }
 
   printf("{\"side\":\"cnist\",\"metric\":\"env\",\"cnist\":\"%s\",\"openblas\":\"%s\",\"loadavg\":%.2f}\n",
          CN_VERSION, openblas_get_config(), load_average());

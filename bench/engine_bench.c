@@ -31,6 +31,7 @@ typedef struct {
   int n_models;
   int batch, layers, per_layer;
   double seconds;
+  cn_precision precision;
 } options;
 
 static int use_cpu_clock;
@@ -93,7 +94,7 @@ static double layer_macs(const cn_layer *l) {
 
 static int bench_layer(const char *name, const cn_spec *s, const options *o, int threads) {
   cn_model *m;
-  if (cn_model_new(s, 1, &m) || cn_model_reserve(m, o->batch)) {
+  if (cn_model_new(s, 1, &m) || cn_model_set_precision(m, o->precision) || cn_model_reserve(m, o->batch)) {
     fprintf(stderr, "engine_bench: %s: %s\n", name, cn_last_error());
     return 1;
   }
@@ -245,7 +246,8 @@ static void bench_model_layers(cn_model *m, const options *o) {
 static int bench_model(const char *name, const options *o, int threads) {
   cn_spec s;
   cn_model *m;
-  if (cn_spec_load(name, &s) || cn_model_new(&s, 1, &m) || cn_model_reserve(m, o->batch)) {
+  if (cn_spec_load(name, &s) || cn_model_new(&s, 1, &m) || cn_model_set_precision(m, o->precision) ||
+      cn_model_reserve(m, o->batch)) {
     fprintf(stderr, "engine_bench: %s: %s\n", name, cn_last_error());
     return 1;
   }
@@ -290,7 +292,7 @@ static int parse_names(char *s, const char **out) {
 
 int main(int argc, char **argv) {
   static char models[256] = "mlp,lenet,cnn_bn,custom1,custom2";
-  options o = {{1, 2}, 2, {0}, 0, 32, 1, 0, 0.5};
+  options o = {{1, 2}, 2, {0}, 0, 32, 1, 0, 0.5, CN_PRECISION_FP32};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--threads") && v) {
@@ -309,10 +311,13 @@ int main(int argc, char **argv) {
       o.layers = 0;
     } else if (!strcmp(a, "--per-layer")) {
       o.per_layer = 1;
+    } else if (!strcmp(a, "--precision") && v && cn_precision_parse(v) >= 0) {
+      o.precision = (cn_precision)cn_precision_parse(v);
+      i++;
     } else if (!strcmp(a, "--cpu")) {
       use_cpu_clock = 1;
     } else {
-      fprintf(stderr, "usage: engine_bench [--threads 1,2] [--batch 32] [--seconds 0.5] [--models a,b] [--no-layers] [--cpu] [--per-layer]\n");
+      fprintf(stderr, "usage: engine_bench [--threads 1,2] [--batch 32] [--seconds 0.5] [--models a,b] [--no-layers] [--cpu] [--per-layer] [--precision fp32|bf16]\n");
       return 2;
     }
   }
@@ -322,8 +327,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   int rc = 0;
-  printf("engine_bench: batch %d, best of %d rounds, %.2f s per figure, %s clock\n\n", o.batch, ROUNDS, o.seconds,
-         use_cpu_clock ? "CPU" : "wall");
+  printf("engine_bench: batch %d, best of %d rounds, %.2f s per figure, %s clock, %s\n\n", o.batch, ROUNDS, o.seconds,
+         use_cpu_clock ? "CPU" : "wall", cn_precision_name(o.precision));
   if (o.layers) {
     printf("| layer (batch %d)                   | threads | forward us | backward us | fwd GFLOP/s | bwd GFLOP/s |\n",
            o.batch);

@@ -100,7 +100,9 @@ echo "bench: cnist side ($bench)" >&2
 # OPENBLAS_NUM_THREADS=1: cnist_bench links OpenBLAS for the peak alone,
 # whose thread pool would otherwise spin on the cores from the start; the
 # peak, measured last, raises OpenBLAS's thread count itself.
-if ! OPENBLAS_NUM_THREADS=1 "$bench" $quick_flag > "$raw/cnist.jsonl"; then
+# --bf16: the bf16 option too, on both sides (cnist_bench skips it, with a
+# note, in a build without the bf16 kernel).
+if ! OPENBLAS_NUM_THREADS=1 "$bench" $quick_flag --bf16 > "$raw/cnist.jsonl"; then
   note "cnist_bench failed (see the error above); its figures are incomplete"
 fi
 
@@ -113,7 +115,7 @@ elif [ -z "$py" ] || ! "$py" -c 'import torch' 2>/dev/null; then
 else
   have_torch=1
   echo "bench: PyTorch side (a few minutes)" >&2
-  if ! "$py" "$here/torch_bench.py" $quick_flag > "$raw/torch.jsonl"; then
+  if ! "$py" "$here/torch_bench.py" $quick_flag --bf16 > "$raw/torch.jsonl"; then
     note "torch_bench.py failed (see the error above); its figures are incomplete"
   fi
 fi
