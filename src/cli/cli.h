@@ -23,6 +23,10 @@ int cli_usage(const char *fmt, ...);
 int cli_int_arg(int argc, char **argv, int *i, int *out, int min, int max);
 int cli_float_arg(int argc, char **argv, int *i, double *out, double min, double max);
 int cli_str_arg(int argc, char **argv, int *i, const char **out);
+/* "--precision fp32|bf16" */
+int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out);
+/* The help line of --precision, shared by train, eval and predict. */
+#define CLI_PRECISION_HELP "  --precision fp32|bf16     multiplies in float32 (default) or bfloat16 (faster; AVX512-BF16 CPUs)\n"
 
 /* Runs cn_fit with a progress display and SIGINT/SIGTERM handling, then
  * prints the final evaluation. Returns the exit code (130 if interrupted). */

@@ -9,10 +9,10 @@
 #include "cli/cli.h"
 #include "train/confusion_json.h"
 
-static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds) {
+static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
   const cn_confusion *c = &r->confusion;
-  printf("%s %s: loss %.4f, accuracy %.4f ± %.4f (n = %lld)\n\n", ds->name, split, r->loss, r->accuracy,
-         cn_accuracy_se(r->accuracy, r->n), (long long)r->n);
+  printf("%s %s: loss %.4f, accuracy %.4f ± %.4f (n = %lld%s)\n\n", ds->name, split, r->loss, r->accuracy,
+         cn_accuracy_se(r->accuracy, r->n), (long long)r->n, precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
   printf("confusion matrix (rows: true class, columns: predicted)\n      ");
   for (int p = 0; p < c->classes; p++) printf("%6d", p);
   printf("\n");
@@ -36,11 +36,12 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   if (n == 0) printf("  none\n");
 }
 
-static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds) {
+static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
   const cn_confusion *c = &r->confusion;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "dataset", ds->name);
   cJSON_AddStringToObject(o, "split", split);
+  cJSON_AddStringToObject(o, "precision", cn_precision_name(precision));
   cJSON_AddNumberToObject(o, "loss", r->loss);
   cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
   cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
@@ -55,17 +56,20 @@ static void print_json(const cn_eval_result *r, const char *split, const cn_data
 int cmd_eval(int argc, char **argv) {
   const char *target = NULL, *dataset = NULL, *data = NULL, *split = "test";
   int json = 0, batch = 100;
+  cn_precision precision = CN_PRECISION_FP32;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int ok = 1;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n");
+      printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
+             "                  [--precision fp32|bf16]\n\n" CLI_PRECISION_HELP);
       return 0;
     } else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);
     else if (!strcmp(a, "--split")) ok = cli_str_arg(argc, argv, &i, &split);
     else if (!strcmp(a, "--batch")) ok = cli_int_arg(argc, argv, &i, &batch, 1, 65536);
     else if (!strcmp(a, "--json")) json = 1;
+    else if (!strcmp(a, "--precision")) ok = cli_precision_arg(argc, argv, &i, &precision);
     else if (a[0] == '-') return cli_usage("eval: unknown option '%s'", a);
     else if (!target) target = a;
     else return cli_usage("eval: more than one run given");
@@ -97,6 +101,10 @@ int cmd_eval(int argc, char **argv) {
 
   cn_model *m;
   if (cn_checkpoint_load_model(checkpoint, &m)) return cli_fail_last();
+  if (cn_model_set_precision(m, precision)) {
+    cn_model_free(m);
+    return cli_fail_last();
+  }
   cn_dataset ds;
   if (cn_dataset_load(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
     cn_model_free(m);
@@ -118,8 +126,8 @@ int cmd_eval(int argc, char **argv) {
     }
   }
   if (rc) rc = cli_fail_last();
-  else if (json) print_json(&r, split, &ds);
-  else print_text(&r, split, &ds);
+  else if (json) print_json(&r, split, &ds, precision);
+  else print_text(&r, split, &ds, precision);
   cn_dataset_free(&ds);
   cn_model_free(m);
   return rc;

@@ -17,6 +17,7 @@
 typedef struct {
   int json, show, top;
   cn_model *model;
+  cn_precision precision;
   int classes;
   int softmax_in_model; /* else the outputs are logits and get a softmax here */
   const char *class_names[MAX_CLASSES];
@@ -38,7 +39,8 @@ static int usage_text(void) {
          "  --json               one JSON object: {model, dataset, classes, predictions:\n"
          "                       [{file, top: [{class, name, prob}], probs}]}\n"
          "  --idx FILE --index N also classify image N (from 0) of an IDX images file,\n"
-         "                       as it is (IDX images are already MNIST-style)\n\n"
+         "                       as it is (IDX images are already MNIST-style)\n"
+         CLI_PRECISION_HELP "\n"
          "Exit status 1 when any image could not be read; the others are still classified.\n");
   return 0;
 }
@@ -76,7 +78,8 @@ static int resolve_model(const char *arg, char *ckpt, size_t ckpt_size, char *da
 }
 
 static int setup_model(predictor *p, const char *ckpt, const char *dataset) {
-  if (cn_checkpoint_load_model(ckpt, &p->model) != 0) return cli_fail_last();
+  if (cn_checkpoint_load_model(ckpt, &p->model) != 0 || cn_model_set_precision(p->model, p->precision) != 0)
+    return cli_fail_last();
   const cn_spec *spec = cn_model_spec(p->model);
   if (spec->in_c != 1 || spec->in_h != CN_MNIST_SIDE || spec->in_w != CN_MNIST_SIDE)
     return cli_fail("%s: the model takes %dx%dx%d input; predict feeds it 28x28x1 images", ckpt, spec->in_h,
@@ -256,6 +259,8 @@ int cmd_predict(int argc, char **argv) {
       if (!cli_int_arg(argc, argv, &i, &p.top, 1, MAX_CLASSES)) rc = 2;
     } else if (!strcmp(a, "--idx")) {
       if (!cli_str_arg(argc, argv, &i, &idx_path)) rc = 2;
+    } else if (!strcmp(a, "--precision")) {
+      if (!cli_precision_arg(argc, argv, &i, &p.precision)) rc = 2;
     } else if (!strcmp(a, "--index")) {
       if (!cli_int_arg(argc, argv, &i, &index, 0, 2000000000)) rc = 2;
     } else if (a[0] == '-' && a[1] != '\0') {

@@ -64,7 +64,7 @@ static int usage_text(void) {
          "  --val-split F             fraction of train held out for validation (default 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n"
-         "  --precision fp32|bf16     multiplies in float32 (default) or bfloat16 (faster, AVX512-BF16 CPUs)\n"
+         CLI_PRECISION_HELP
          "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
          "  --resume RUN              continue an interrupted run\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
@@ -75,8 +75,8 @@ static int usage_text(void) {
 
 int cmd_train(int argc, char **argv) {
   cn_fit_options o = cn_fit_default_options();
-  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL, *precision = NULL;
-  int epochs = 0, batch = 0, quiet = 0;
+  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL;
+  int epochs = 0, batch = 0, quiet = 0, has_precision = 0;
   double lr = 0, split = -1, seed = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -91,7 +91,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--val-split")) ok = cli_float_arg(argc, argv, &i, &split, 0.0001, 0.9);
     else if (!strcmp(a, "--seed")) ok = cli_float_arg(argc, argv, &i, &seed, 0, 9007199254740992.0);
     else if (!strcmp(a, "--threads")) ok = cli_int_arg(argc, argv, &i, &o.threads, 1, 1024);
-    else if (!strcmp(a, "--precision")) ok = cli_str_arg(argc, argv, &i, &precision);
+    else if (!strcmp(a, "--precision")) ok = has_precision = cli_precision_arg(argc, argv, &i, &o.precision);
     else if (!strcmp(a, "--run-dir")) ok = cli_str_arg(argc, argv, &i, &o.run_dir);
     else if (!strcmp(a, "--resume")) ok = cli_str_arg(argc, argv, &i, &resume);
     else if (!strcmp(a, "--limit-train")) ok = cli_int_arg(argc, argv, &i, &o.limit_train, 2, 1 << 30);
@@ -103,12 +103,7 @@ int cmd_train(int argc, char **argv) {
     if (!ok) return 2;
   }
   if (seed >= 0) o.seed = (uint64_t)seed;
-  if (precision) {
-    int p = cn_precision_parse(precision);
-    if (p < 0) return cli_usage("train: --precision wants fp32 or bf16, not '%s'", precision);
-    if (resume) return cli_usage("train: --resume continues in the run's own precision; drop --precision");
-    o.precision = (cn_precision)p;
-  }
+  if (has_precision && resume) return cli_usage("train: --resume continues in the run's own precision; drop --precision");
   if (split > 0) o.val_split = split;
 
   cn_spec spec, *use = NULL;

@@ -40,6 +40,18 @@ int cli_str_arg(int argc, char **argv, int *i, const char **out) {
   return 1;
 }
 
+int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out) {
+  const char *s;
+  if (!cli_str_arg(argc, argv, i, &s)) return 0;
+  int p = cn_precision_parse(s);
+  if (p < 0) {
+    cli_usage("option %s wants fp32 or bf16, not '%s'", argv[*i - 1], s);
+    return 0;
+  }
+  *out = (cn_precision)p;
+  return 1;
+}
+
 int cli_int_arg(int argc, char **argv, int *i, int *out, int min, int max) {
   const char *s;
   if (!cli_str_arg(argc, argv, i, &s)) return 0;

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "cnist.h"
+#include "engine/gemm.h"
 #include "test.h"
+#include "train/files.h"
 
 extern char **environ;
 #define CNIST CN_BINARY_DIR "/cnist"
@@ -111,9 +113,36 @@ static void test_bad_arguments(void) {
   CHECK(run(bad_split) == 2 && output_has("test, val or train"));
 }
 
+/* --precision bf16: the run says so and records it; eval takes the option;
+ * a build without the kernel refuses it with the reason. */
+static void test_bf16(void) {
+  const char *run_dir = CN_TEST_TMP "/bf16";
+  const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "3000", "--threads", "1",
+                         "--precision", "bf16", "--run-dir", run_dir, "--quiet", NULL};
+  if (!cn_gemm_bf16_available()) {
+    CHECK(run(train) == 1 && output_has("AVX512-BF16"));
+    return;
+  }
+  CHECK(run(train) == 0);
+  CHECK(output_has("Test accuracy:") && output_has("; bf16 multiplies)"));
+  char *text = NULL;
+  CHECK(cn_read_file(CN_TEST_TMP "/bf16/config.json", 1 << 20, &text, NULL) == 0);
+  CHECK(text && strstr(text, "\"precision\":\t\"bf16\""));
+  free(text);
+  const char *resume[] = {"train", "--resume", run_dir, "--precision", "fp32", NULL};
+  CHECK(run(resume) == 2 && output_has("own precision"));
+  const char *eval[] = {"eval", run_dir, "--precision", "bf16", NULL};
+  CHECK(run(eval) == 0 && output_has("(n = 10000; bf16 multiplies)"));
+  const char *eval_json[] = {"eval", run_dir, "--json", NULL};
+  CHECK(run(eval_json) == 0 && output_has("\"precision\":\t\"fp32\""));
+  const char *bad[] = {"eval", run_dir, "--precision", "fp16", NULL};
+  CHECK(run(bad) == 2 && output_has("wants fp32 or bf16, not 'fp16'"));
+}
+
 int main(void) {
   if (system("rm -rf '" CN_TEST_TMP "' && mkdir -p '" CN_TEST_TMP "'") != 0) return 1;
   test_interrupt_and_resume();
   test_bad_arguments();
+  test_bf16();
   return test_summary();
 }
