@@ -183,6 +183,19 @@ static void test_batchnorm(void) {
   cn_spec_init(&s, 5, 1, 1);
   cn_spec_add_batchnorm(&s);
   check_layer(&s, 4, 1e-3, "batchnorm after dense (training)", NULL);
+  /* followed by relu, which the model fuses into the batch norm layer */
+  cn_spec_init(&s, 3, 4, 4);
+  cn_spec_add_batchnorm(&s);
+  cn_spec_add_activation(&s, CN_ACT_RELU);
+  cn_model *fused;
+  CHECK(cn_model_new(&s, 1, &fused) == 0);
+  CHECK(fused->layers[0].act == CN_ACT_RELU && fused->layers[1].ops == NULL); /* the fusion took place */
+  cn_model_free(fused);
+  check_layer(&s, 2, 1e-3, "batchnorm with its relu fused, after conv (training)", NULL);
+  cn_spec_init(&s, 5, 1, 1);
+  cn_spec_add_batchnorm(&s);
+  cn_spec_add_activation(&s, CN_ACT_RELU);
+  check_layer(&s, 4, 1e-3, "batchnorm with its relu fused, after dense (training)", NULL);
 }
 
 static void test_dropout(void) {

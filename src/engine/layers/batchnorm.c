@@ -6,7 +6,11 @@
  * var <- momentum*var + (1-momentum)*batch_var*m/(m-1), the unbiased
  * variance of the m values, as PyTorch and tf.keras's fused kernel (the one
  * Keras 2 uses after Conv2D) do. Inference uses the moving statistics.
- * Threads take whole channels, so every sum has one fixed order. */
+ * Threads take whole channels, so every sum has one fixed order.
+ *
+ * When the model fuses a following relu into it (l->act, see model.c),
+ * the output is relu'd as it is written and the incoming gradient masked
+ * by that output before the sums. */
 #include <math.h>
 
 #include "engine/layer.h"
@@ -89,6 +93,8 @@ static void bn_forward_features(cn_layer *l, const float *restrict x, float *res
     }
     for (int i = 0; i < n; i++)
       for (int q = 0; q < w; q++) y[(size_t)i * C + c0 + q] = x[(size_t)i * C + c0 + q] * scale[q] + shift[q];
+    if (l->act == CN_ACT_RELU)
+      for (int i = 0; i < n; i++) cn_act_forward_span(l->act, y + (size_t)i * C + c0, (size_t)w);
   }
 }
 
@@ -127,21 +133,28 @@ static void bn_forward_part(void *ctx, int t, int nt) {
     for (int i = 0; i < n; i++) {
       const float *restrict xc = x + i * stride + (size_t)c * S;
       float *restrict yc = y + i * stride + (size_t)c * S;
-      for (int q = 0; q < S; q++) yc[q] = xc[q] * scale + shift;
+      if (l->act == CN_ACT_RELU)
+        for (int q = 0; q < S; q++) {
+          const float v = xc[q] * scale + shift;
+          yc[q] = v > 0.0f ? v : 0.0f; /* cn_act_forward_span's relu, bit for bit */
+        }
+      else
+        for (int q = 0; q < S; q++) yc[q] = xc[q] * scale + shift;
     }
   }
 }
 
 /* bn_backward_part after dense: the same sums in the same order, features
  * [lo, hi) side by side. */
-static void bn_backward_features(cn_layer *l, const float *restrict x, const float *restrict dy, float *restrict dx,
-                                 int n, int lo, int hi) {
+static void bn_backward_features(cn_layer *l, const float *restrict x, const float *restrict y, float *restrict dy,
+                                 float *restrict dx, int n, int lo, int hi) {
   const int C = l->in.c;
   const float m = (float)n;
   const float *restrict mean = l->state, *restrict istd = l->state + cn_round_floats((size_t)C);
   float sum_dy[CN_LANES], sum_dy_dev[CN_LANES], k[CN_LANES], slope[CN_LANES];
   for (int c0 = lo; c0 < hi; c0 += CN_LANES) {
     const int w = hi - c0 < CN_LANES ? hi - c0 : CN_LANES;
+    for (int i = 0; i < n; i++) cn_act_backward_span(l->act, y + (size_t)i * C + c0, dy + (size_t)i * C + c0, (size_t)w);
     for (int q = 0; q < w; q++) sum_dy[q] = sum_dy_dev[q] = 0.0f;
     for (int i = 0; i < n; i++)
       for (int q = 0; q < w; q++) {
@@ -175,19 +188,21 @@ static void bn_backward_part(void *ctx, int t, int nt) {
   const int C = l->in.c, S = l->in.h * l->in.w, n = j->n;
   const size_t stride = (size_t)C * S;
   const float m = (float)n * (float)S;
-  const float *x = j->x, *dy = j->dy, *mean = l->state, *istd = l->state + cn_round_floats((size_t)C);
-  float *dx = j->dx;
+  const float *x = j->x, *y = j->y, *mean = l->state, *istd = l->state + cn_round_floats((size_t)C);
+  float *dy = j->dy, *dx = j->dx;
   int lo, hi;
   cn_split(C, t, nt, &lo, &hi);
   if (S == 1) {
-    bn_backward_features(l, x, dy, dx, n, lo, hi);
+    bn_backward_features(l, x, y, dy, dx, n, lo, hi);
     return;
   }
   for (int c = lo; c < hi; c++) {
     const float mu = mean[c], is = istd[c];
     float sum_dy = 0.0f, sum_dy_dev = 0.0f;
     for (int i = 0; i < n; i++) {
-      const float *xc = x + i * stride + (size_t)c * S, *dc = dy + i * stride + (size_t)c * S;
+      const float *xc = x + i * stride + (size_t)c * S;
+      float *dc = dy + i * stride + (size_t)c * S;
+      cn_act_backward_span(l->act, y + i * stride + (size_t)c * S, dc, (size_t)S);
       sum_dy += cn_sum(dc, S);
       sum_dy_dev += cn_dot_dev(dc, xc, S, mu);
     }
