@@ -7,7 +7,9 @@
 #   fashion  custom2 on Fashion-MNIST, its own (the study's) schedule (target >= 92%)
 #   lenet-seeds  lenet, 3 epochs, seeds 1-5, and the same network in PyTorch
 #            (bench/torch_train_lenet.py, seeds 1-3) for comparison; not in the default set
-# usage: scripts/figures.sh [lenet] [mlp] [custom2] [fashion] [lenet-seeds]
+#   lenet-bf16, mlp-bf16, custom2-bf16  the bf16 option (--precision bf16) with the
+#            settings of the fp32 figure of the same name; not in the default set
+# usage: scripts/figures.sh [lenet] [mlp] [custom2] [fashion] [lenet-seeds] [NAME-bf16]
 #        (default: lenet mlp custom2 fashion)
 # Each run goes to runs/figures-<name>/ (replaced); the table at the end is
 # `cnist compare` of those runs, and each run's wall time is printed.
@@ -43,8 +45,11 @@ for name in "${which[@]}"; do
     mlp)     args=(mlp --epochs 5) ;;
     custom2) args=(custom2) ;;
     fashion) args=(custom2 --dataset fashion) ;;
+    lenet-bf16)   args=(lenet --epochs 3 --precision bf16) ;;
+    mlp-bf16)     args=(mlp --epochs 5 --precision bf16) ;;
+    custom2-bf16) args=(custom2 --precision bf16) ;;
     lenet-seeds) lenet_seeds; continue ;;
-    *) echo "unknown figure '$name' (lenet, mlp, custom2, fashion, lenet-seeds)" >&2; exit 2 ;;
+    *) echo "unknown figure '$name' (lenet, mlp, custom2, fashion, lenet-seeds, lenet-bf16, mlp-bf16, custom2-bf16)" >&2; exit 2 ;;
   esac
   dir=runs/figures-$name
   rm -rf "$dir"
