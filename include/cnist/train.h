@@ -161,6 +161,7 @@ typedef struct {
   size_t weight_number;
   double train_time;
   int epochs_run, best_epoch;
+  cn_precision precision; /* fp32 for runs from before the option */
 } cn_run_summary;
 
 int cn_run_read_summary(const char *run_dir, cn_run_summary *out);

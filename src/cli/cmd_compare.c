@@ -27,6 +27,7 @@ int cli_print_leaderboard(char **runs, int n, int format) {
       cJSON_AddStringToObject(o, "run", rows[i].dir);
       cJSON_AddStringToObject(o, "model", rows[i].model);
       cJSON_AddStringToObject(o, "dataset", rows[i].dataset);
+      cJSON_AddStringToObject(o, "precision", cn_precision_name(rows[i].precision));
       cJSON_AddNumberToObject(o, "train_loss", rows[i].train_loss);
       cJSON_AddNumberToObject(o, "train_accuracy", rows[i].train_accuracy);
       cJSON_AddNumberToObject(o, "val_loss", rows[i].val_loss);
@@ -44,12 +45,12 @@ int cli_print_leaderboard(char **runs, int n, int format) {
     cJSON_Delete(list);
   } else if (format == 1) {
     printf("run,model,dataset,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,"
-           "test_accuracy_se,weight_number,train_time\n");
+           "test_accuracy_se,weight_number,train_time,precision\n");
     for (int i = 0; i < n; i++) {
       const cn_run_summary *r = &rows[i];
-      printf("%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f\n", r->dir, r->model, r->dataset, r->train_loss,
+      printf("%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->dir, r->model, r->dataset, r->train_loss,
              r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, r->test_accuracy, r->test_accuracy_se,
-             r->weight_number, r->train_time);
+             r->weight_number, r->train_time, cn_precision_name(r->precision));
     }
   } else {
     printf("%-12s %-8s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "train_loss",
@@ -57,9 +58,11 @@ int cli_print_leaderboard(char **runs, int n, int format) {
            "run");
     for (int i = 0; i < n; i++) {
       const cn_run_summary *r = &rows[i];
-      char acc[32];
+      char acc[32], model[80];
       snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, r->test_accuracy_se);
-      printf("%-12s %-8s %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", r->model, r->dataset,
+      /* a bf16 run says so beside its model; fp32 is the default */
+      snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
+      printf("%-12s %-8s %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
              r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, acc, r->weight_number,
              r->train_time, r->dir);
     }

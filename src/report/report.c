@@ -176,13 +176,13 @@ static void write_tail(cn_strbuf *b) {
 
 /* ---- loading ---- */
 
-/* Two runs of the same model get their folder names, so every label in the
- * report points at one run. */
+/* Two runs of the same model (and precision) get their folder names, so
+ * every label in the report points at one run. */
 static void name_runs(cn_report_run **runs, int n) {
   for (int i = 0; i < n; i++) {
     int repeated = 0;
     for (int j = 0; j < n; j++)
-      if (j != i && strcmp(runs[i]->model, runs[j]->model) == 0) repeated = 1;
+      if (j != i && strcmp(runs[i]->model, runs[j]->model) == 0 && runs[i]->bf16 == runs[j]->bf16) repeated = 1;
     if (!repeated) continue;
     const char *base = strrchr(runs[i]->dir, '/');
     base = base && base[1] ? base + 1 : runs[i]->dir;

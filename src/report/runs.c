@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cnist/model.h"
 #include "core/error.h"
 
 #define PATH_SIZE 4200
@@ -207,6 +208,10 @@ static int load_metrics(cn_report_run *r) {
     if (!rc && *numbers[i].value < 0)
       rc = cn_fail(CN_EFORMAT, "%s: \"%s\" is negative (%g)", path, numbers[i].key, *numbers[i].value);
   }
+  cJSON *prec = cJSON_GetObjectItemCaseSensitive(o, "precision"); /* absent before the option: fp32 */
+  if (!rc && prec && (!cJSON_IsString(prec) || cn_precision_parse(prec->valuestring) < 0))
+    rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
+  r->bf16 = !rc && prec && cn_precision_parse(prec->valuestring) == CN_PRECISION_BF16;
   if (!rc) rc = json_int(o, "epochs_run", path, 1, 1e6, &r->epochs_run);
   if (!rc) rc = json_int(o, "best_epoch", path, 0, r->epochs_run, &r->best_epoch);
   if (!rc) rc = json_int(o, "classes", path, 2, CN_REPORT_MAX_CLASSES, &r->classes);
@@ -405,7 +410,7 @@ int cn_report_run_load(const char *dir, cn_report_run **out) {
     cn_report_run_free(r);
     return rc;
   }
-  snprintf(r->name, sizeof r->name, "%s", r->model);
+  snprintf(r->name, sizeof r->name, "%s%s", r->model, r->bf16 ? " bf16" : "");
   *out = r;
   return CN_OK;
 }

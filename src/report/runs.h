@@ -28,6 +28,7 @@ typedef struct {
 
   /* metrics.json */
   char model[64];
+  int bf16; /* trained with --precision bf16 */
   double train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_accuracy_se;
   double weight_number, total_params, train_time;
   int epochs_run, best_epoch; /* best_epoch 0: none recorded */

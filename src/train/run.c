@@ -251,6 +251,10 @@ int cn_run_read_summary(const char *dir, cn_run_summary *s) {
   if (!rc) rc = get_number(o, "train_time", path, &s->train_time);
   if (!rc) rc = get_number(o, "epochs_run", path, &epochs);
   if (!rc) rc = get_number(o, "best_epoch", path, &best);
+  cJSON *prec = cJSON_GetObjectItemCaseSensitive(o, "precision");
+  int p = prec ? (cJSON_IsString(prec) ? cn_precision_parse(prec->valuestring) : -1) : CN_PRECISION_FP32;
+  if (!rc && p < 0) rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
+  s->precision = p < 0 ? CN_PRECISION_FP32 : (cn_precision)p;
   cJSON_Delete(o);
   s->test_accuracy_se = se;
   s->test_n = (int64_t)n;

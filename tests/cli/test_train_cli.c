@@ -135,6 +135,10 @@ static void test_bf16(void) {
   CHECK(run(eval) == 0 && output_has("(n = 10000; bf16 multiplies)"));
   const char *eval_json[] = {"eval", run_dir, "--json", NULL};
   CHECK(run(eval_json) == 0 && output_has("\"precision\":\t\"fp32\""));
+  const char *compare[] = {"compare", run_dir, NULL};
+  CHECK(run(compare) == 0 && output_has("mlp bf16"));
+  const char *compare_csv[] = {"compare", run_dir, "--csv", NULL};
+  CHECK(run(compare_csv) == 0 && output_has("train_time,precision") && output_has(",bf16"));
   const char *bad[] = {"eval", run_dir, "--precision", "fp16", NULL};
   CHECK(run(bad) == 2 && output_has("wants fp32 or bf16, not 'fp16'"));
 }
