@@ -41,6 +41,12 @@ static void split_columns(int cols, int t, int nt, cn_precision prec, int *lo, i
 
 static float *scratch_of(const cn_pass *p, int t) { return p->work + (size_t)t * cn_round_floats(cn_gemm_scratch_floats()); }
 
+/* Rows of x per thread from which the bf16 forward pass splits the batch
+ * (each thread packs only its own images, and all of W) rather than the
+ * output units (each thread packs all images and its part of W): below it,
+ * packing W twice costs more than it saves. */
+#define DENSE_BF16_ROW_SPLIT 128
+
 /* x [n, in] -> y [n, out]: y[:, lo:hi] = x . W[lo:hi, :]^T + b[lo:hi], in
  * fp32 as dot products of rows (no transposed copy of W: one image is
  * cheap), in bf16 through the packed multiply */
@@ -48,6 +54,14 @@ static void dense_forward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
   const int in = l->in_size, out = l->out_size;
+  if (j->p->precision == CN_PRECISION_BF16 && j->n >= DENSE_BF16_ROW_SPLIT * nt) {
+    int r0, r1;
+    cn_split(j->n, t, nt, &r0, &r1);
+    const cn_epilogue ep = {NULL, l->b, l->act == CN_ACT_RELU};
+    cn_gemm_bf16(r1 - r0, out, in, cn_mat(j->x + (size_t)r0 * in, in, 1), cn_mat(l->w, 1, in),
+                 j->y + (size_t)r0 * out, out, 0, &ep, scratch_of(j->p, t));
+    return;
+  }
   int lo, hi;
   split_columns(out, t, nt, j->p->precision, &lo, &hi);
   if (hi <= lo) return;
