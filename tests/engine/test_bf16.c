@@ -205,6 +205,28 @@ static void check_model(void) {
   free(b2.grads);
 }
 
+/* One image gives the same bits alone and in a large batch, which the
+ * dense forward pass splits by images instead of by units (2 threads). */
+static void check_batch_independence(void) {
+  cn_spec s;
+  cn_model *m;
+  CHECK(cn_spec_load("mlp", &s) == 0 && cn_model_new(&s, 3, &m) == 0);
+  CHECK(cn_model_set_precision(m, CN_PRECISION_BF16) == 0);
+  cn_set_threads(2);
+  enum { N = 600 };
+  float *x = randoms((size_t)N * 784), *all = malloc(sizeof(float) * N * 10), one[10];
+  CHECK(cn_model_predict(m, x, N, all) == 0);
+  int differ = 0;
+  for (int i = 0; i < N; i += 37) {
+    CHECK(cn_model_predict(m, x + (size_t)i * 784, 1, one) == 0);
+    differ += memcmp(one, all + (size_t)i * 10, sizeof one) != 0;
+  }
+  CHECK_MSG(differ == 0, "%d images differ between batch %d and batch 1", differ, N);
+  free(x);
+  free(all);
+  cn_model_free(m);
+}
+
 int main(void) {
   CHECK(cn_precision_parse("fp32") == CN_PRECISION_FP32);
   CHECK(cn_precision_parse("bf16") == CN_PRECISION_BF16);
@@ -219,5 +241,6 @@ int main(void) {
   check_multiply();
   check_split_independence();
   check_model();
+  check_batch_independence();
   return test_summary();
 }
