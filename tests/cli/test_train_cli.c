@@ -113,8 +113,27 @@ static void test_bad_arguments(void) {
   CHECK(run(bad_split) == 2 && output_has("test, val or train"));
 }
 
+/* Rewrites `from` as `to` (its first occurrence) in a run's file. */
+static int replace_in_file(const char *path, const char *from, const char *to) {
+  char *text = NULL, *at;
+  if (cn_read_file(path, 1 << 20, &text, NULL) || !(at = strstr(text, from))) {
+    free(text);
+    return -1;
+  }
+  size_t head = (size_t)(at - text), tail = strlen(at + strlen(from));
+  char *out = malloc(head + strlen(to) + tail + 1);
+  memcpy(out, text, head);
+  strcpy(out + head, to);
+  strcat(out, at + strlen(from));
+  int rc = cn_write_file_atomic(path, out, strlen(out));
+  free(out);
+  free(text);
+  return rc;
+}
+
 /* --precision bf16: the run says so and records it; eval takes the option;
- * a build without the kernel refuses it with the reason. */
+ * a build without the kernel refuses it with the reason; a run folder whose
+ * files name another precision is refused with the file named. */
 static void test_bf16(void) {
   const char *run_dir = CN_TEST_TMP "/bf16";
   const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "3000", "--threads", "1",
@@ -141,6 +160,12 @@ static void test_bf16(void) {
   CHECK(run(compare_csv) == 0 && output_has("train_time,precision") && output_has(",bf16"));
   const char *bad[] = {"eval", run_dir, "--precision", "fp16", NULL};
   CHECK(run(bad) == 2 && output_has("wants fp32 or bf16, not 'fp16'"));
+
+  CHECK(replace_in_file(CN_TEST_TMP "/bf16/metrics.json", "\"bf16\"", "\"fp64\"") == 0);
+  CHECK(run(compare) == 1 && output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
+  CHECK(replace_in_file(CN_TEST_TMP "/bf16/config.json", "\"bf16\"", "7") == 0);
+  const char *resume_bad[] = {"train", "--resume", run_dir, "--quiet", NULL};
+  CHECK(run(resume_bad) == 1 && output_has("bf16/config.json: \"precision\" must be"));
 }
 
 int main(void) {
