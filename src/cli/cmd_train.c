@@ -103,7 +103,8 @@ int cmd_train(int argc, char **argv) {
     if (!ok) return 2;
   }
   if (seed >= 0) o.seed = (uint64_t)seed;
-  if (has_precision && resume) return cli_usage("train: --resume continues in the run's own precision; drop --precision");
+  if (has_precision && resume)
+    return cli_usage("train: --resume continues in the run's own precision; drop --precision");
   if (split > 0) o.val_split = split;
 
   cn_spec spec, *use = NULL;

@@ -25,7 +25,7 @@
 #endif
 
 #define MR 8       /* tile rows: 8 x 2 accumulators of 16 floats */
-#define NR 32      /* tile columns: two 16-lane vectors */
+#define NR CN_GEMM_BF16_NR /* tile columns: two 16-lane vectors */
 #define KC 256     /* k per block (128 pairs) */
 #define MC 256     /* rows of A per packed block */
 #define NC 1024    /* columns of B per packed block */
@@ -106,7 +106,8 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, uint32_t 
     }
     const float *src = b->p + (ptrdiff_t)(j0 + j) * b->cs + (b->row_off ? 0 : (ptrdiff_t)k0 * b->rs);
     if (b->rs != 1 || b->row_off) {
-      for (int q = 0; q < kc; q++) gathered[q] = b->row_off ? b->p[b->row_off[k0 + q] + (j0 + j) * b->cs] : src[q * b->rs];
+      for (int q = 0; q < kc; q++)
+        gathered[q] = b->row_off ? b->p[b->row_off[k0 + q] + (j0 + j) * b->cs] : src[q * b->rs];
       src = gathered;
     }
     for (int q = 0; q < kc; q += 32) {

@@ -35,6 +35,10 @@ static void bn_init(cn_layer *l, cn_rng *rng) {
   }
 }
 
+/* The normalised value as written: relu'd when the model fused a relu in
+ * (the same comparison as cn_act_forward_span's, so the same bits). */
+static inline float bn_out(float v, int relu) { return relu && !(v > 0.0f) ? 0.0f : v; }
+
 static int bn_threads(const cn_layer *l, int n, const cn_pass *p) {
   return (double)n * l->in_size < BN_PARALLEL_VALUES ? 1 : p->threads;
 }
@@ -91,10 +95,10 @@ static void bn_forward_features(cn_layer *l, const float *restrict x, float *res
         shift[q] = l->b[c] - l->run_mean[c] * scale[q];
       }
     }
+    const int relu = l->act == CN_ACT_RELU;
     for (int i = 0; i < n; i++)
-      for (int q = 0; q < w; q++) y[(size_t)i * C + c0 + q] = x[(size_t)i * C + c0 + q] * scale[q] + shift[q];
-    if (l->act == CN_ACT_RELU)
-      for (int i = 0; i < n; i++) cn_act_forward_span(l->act, y + (size_t)i * C + c0, (size_t)w);
+      for (int q = 0; q < w; q++)
+        y[(size_t)i * C + c0 + q] = bn_out(x[(size_t)i * C + c0 + q] * scale[q] + shift[q], relu);
   }
 }
 
@@ -133,13 +137,8 @@ static void bn_forward_part(void *ctx, int t, int nt) {
     for (int i = 0; i < n; i++) {
       const float *restrict xc = x + i * stride + (size_t)c * S;
       float *restrict yc = y + i * stride + (size_t)c * S;
-      if (l->act == CN_ACT_RELU)
-        for (int q = 0; q < S; q++) {
-          const float v = xc[q] * scale + shift;
-          yc[q] = v > 0.0f ? v : 0.0f; /* cn_act_forward_span's relu, bit for bit */
-        }
-      else
-        for (int q = 0; q < S; q++) yc[q] = xc[q] * scale + shift;
+      const int relu = l->act == CN_ACT_RELU;
+      for (int q = 0; q < S; q++) yc[q] = bn_out(xc[q] * scale + shift, relu);
     }
   }
 }
@@ -154,7 +153,8 @@ static void bn_backward_features(cn_layer *l, const float *restrict x, const flo
   float sum_dy[CN_LANES], sum_dy_dev[CN_LANES], k[CN_LANES], slope[CN_LANES];
   for (int c0 = lo; c0 < hi; c0 += CN_LANES) {
     const int w = hi - c0 < CN_LANES ? hi - c0 : CN_LANES;
-    for (int i = 0; i < n; i++) cn_act_backward_span(l->act, y + (size_t)i * C + c0, dy + (size_t)i * C + c0, (size_t)w);
+    for (int i = 0; i < n; i++)
+      cn_act_backward_span(l->act, y + (size_t)i * C + c0, dy + (size_t)i * C + c0, (size_t)w);
     for (int q = 0; q < w; q++) sum_dy[q] = sum_dy_dev[q] = 0.0f;
     for (int i = 0; i < n; i++)
       for (int q = 0; q < w; q++) {

@@ -159,8 +159,7 @@ static void conv_forward_part(void *ctx, int t, int nt) {
       cn_conv1_forward(&g, l->w, l->b, l->act, xi, yi, work, gemm);
     } else {
       im2col(&g, xi, col);
-      gemm(g.f, g.npix, g.k, cn_mat(l->w, g.k, 1), cn_mat(col, g.npix, 1), yi, g.npix, 0, &ep,
-              scratch);
+      gemm(g.f, g.npix, g.k, cn_mat(l->w, g.k, 1), cn_mat(col, g.npix, 1), yi, g.npix, 0, &ep, scratch);
     }
     if (l->act != CN_ACT_RELU) cn_act_forward(l->act, yi, 1, l->out);
   }
@@ -202,12 +201,10 @@ static void conv_backward_part(void *ctx, int t, int nt) {
       }
       im2col(&g, xi, col);
       /* dWt [k, f] (+)= col [k, npix] . dy_i^T [npix, f] */
-      gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first, NULL,
-              scratch);
+      gemm(g.k, g.f, g.npix, cn_mat(col, g.npix, 1), cn_mat(dyi, 1, g.npix), dwt, g.f, i != first, NULL, scratch);
       if (dxi) {
         /* dcol [k, npix] = W^T [k, f] . dy_i [f, npix] */
-        gemm(g.k, g.npix, g.f, cn_mat(l->w, 1, g.k), cn_mat(dyi, g.npix, 1), dcol, g.npix, 0, NULL,
-                scratch);
+        gemm(g.k, g.npix, g.f, cn_mat(l->w, 1, g.k), cn_mat(dyi, g.npix, 1), dcol, g.npix, 0, NULL, scratch);
         col2im(&g, dcol, dxi);
       }
     }
