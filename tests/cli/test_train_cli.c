@@ -163,6 +163,8 @@ static void test_bf16(void) {
 
   CHECK(replace_in_file(CN_TEST_TMP "/bf16/metrics.json", "\"bf16\"", "\"fp64\"") == 0);
   CHECK(run(compare) == 1 && output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
+  const char *report[] = {"report", run_dir, "-o", CN_TEST_TMP "/bf16-report.html", NULL};
+  CHECK(run(report) == 1 && output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
   CHECK(replace_in_file(CN_TEST_TMP "/bf16/config.json", "\"bf16\"", "7") == 0);
   const char *resume_bad[] = {"train", "--resume", run_dir, "--quiet", NULL};
   CHECK(run(resume_bad) == 1 && output_has("bf16/config.json: \"precision\" must be"));
