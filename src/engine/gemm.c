@@ -71,8 +71,10 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, float *re
 }
 
 /* C tile [rows, cols] (row stride ldc; rows <= MR, cols <= NR) =
- * (load ? C : 0) + A . B, where A (r, k) is at ar[r][k*acs] and B row k at
- * b + boff[k]. Rows past `rows` (ar[r] repeats row 0) are dropped. */
+ * (load ? C : 0) + A . B, then the epilogue ep (NULL: none) for the tile at
+ * row i, column j of C, applied before the tile is stored. A (r, k) is at
+ * ar[r][k*acs] and B row k at b + boff[k]. Rows past `rows` (ar[r] repeats
+ * row 0) are dropped. */
 #if GEMM_SIMD
 #if defined(__AVX512VL__)
 typedef __mmask8 lane_mask;
@@ -89,31 +91,54 @@ static void store_lanes(float *p, lane_mask m, __m256 v) { _mm256_maskstore_ps(p
 #endif
 
 NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
-                            float *restrict c, ptrdiff_t ldc, int rows, int cols, int load) {
+                            float *restrict c, ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep,
+                            int i, int j) {
   const lane_mask m0 = lanes(cols), m1 = lanes(cols - 8);
   __m256 c0[MR], c1[MR];
-  for (int r = 0; r < MR; r++) {
+  UNROLL_ROWS for (int r = 0; r < MR; r++) {
     c0[r] = load && r < rows ? load_lanes(c + r * ldc, m0) : _mm256_setzero_ps();
     c1[r] = load && r < rows ? load_lanes(c + r * ldc + 8, m1) : _mm256_setzero_ps();
   }
   for (int k = 0; k < kc; k++) {
     const float *bk = b + boff[k];
     const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
-    for (int r = 0; r < MR; r++) {
+    UNROLL_ROWS for (int r = 0; r < MR; r++) {
       const __m256 av = _mm256_broadcast_ss(ar[r] + k * acs);
       c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
       c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
     }
   }
-  for (int r = 0; r < MR; r++)
-    if (r < rows) {
+  if (ep) { /* cn_gemm_epilogue's operations, in registers; adding -0
+              * where there is no bias leaves every value as it is */
+    const __m256 zero = _mm256_setzero_ps(), none = _mm256_set1_ps(-0.0f);
+    const __m256 cb0 = ep->col_bias ? load_lanes(ep->col_bias + j, m0) : none;
+    const __m256 cb1 = ep->col_bias ? load_lanes(ep->col_bias + j + 8, m1) : none;
+    const float *rb = ep->row_bias ? ep->row_bias + i : NULL;
+    UNROLL_ROWS for (int r = 0; r < MR; r++) {
+      const __m256 b = rb ? _mm256_broadcast_ss(rb + (r < rows ? r : 0)) : none;
+      c0[r] = _mm256_add_ps(_mm256_add_ps(c0[r], b), cb0);
+      c1[r] = _mm256_add_ps(_mm256_add_ps(c1[r], b), cb1);
+    }
+    if (ep->relu) /* max(x, 0) is 0 for NaN and -0, as x > 0 ? x : 0 */
+      UNROLL_ROWS for (int r = 0; r < MR; r++) {
+        c0[r] = _mm256_max_ps(c0[r], zero);
+        c1[r] = _mm256_max_ps(c1[r], zero);
+      }
+  }
+  /* full tiles with plain stores, which later loads of C can forward from */
+  UNROLL_ROWS for (int r = 0; r < MR; r++)
+    if (r < rows && cols == NR) {
+      _mm256_storeu_ps(c + r * ldc, c0[r]);
+      _mm256_storeu_ps(c + r * ldc + 8, c1[r]);
+    } else if (r < rows) {
       store_lanes(c + r * ldc, m0, c0[r]);
       store_lanes(c + r * ldc + 8, m1, c1[r]);
     }
 }
 #else
 static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
-                   float *restrict c, ptrdiff_t ldc, int rows, int cols, int load) {
+                   float *restrict c, ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep, int i,
+                   int j) {
   float acc[MR][NR];
   for (int r = 0; r < MR; r++)
     for (int q = 0; q < NR; q++) acc[r][q] = load && r < rows && q < cols ? c[r * ldc + q] : 0.0f;
@@ -122,6 +147,7 @@ static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b
       for (int q = 0; q < NR; q++) acc[r][q] += ar[r][k * acs] * b[boff[k] + q];
   for (int r = 0; r < rows; r++)
     for (int q = 0; q < cols; q++) c[r * ldc + q] = acc[r][q];
+  if (ep) cn_gemm_epilogue(ep, c, ldc, i, j, rows, cols);
 }
 #endif
 
@@ -180,8 +206,7 @@ void cn_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, i
           int i = ir + (r < rows ? r : 0);
           ar[r] = a.p + (a.row_off ? a.row_off[i] : i * a.rs) + pc * a.cs;
         }
-        kernel(kc, ar, a.cs, bp, boff, ct, ldc, rows, cols, load);
-        if (last && ep) cn_gemm_epilogue(ep, ct, ldc, ir, jr, rows, cols);
+        kernel(kc, ar, a.cs, bp, boff, ct, ldc, rows, cols, load, last ? ep : NULL, ir, jr);
       }
     }
   }

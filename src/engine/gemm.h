@@ -86,6 +86,16 @@ typedef void cn_gemm_fn(int m, int n, int k, cn_matrix a, cn_matrix b, float *c,
                         const cn_epilogue *ep, float *scratch);
 static inline cn_gemm_fn *cn_gemm_for(cn_precision p) { return p == CN_PRECISION_BF16 ? cn_gemm_bf16 : cn_gemm; }
 
+/* On each loop over a micro-kernel's tile rows: gcc keeps the accumulator
+ * arrays in registers only when such loops are unrolled early, and with
+ * the epilogue's loops it no longer does so by itself (it spilled every
+ * accumulator on every step of k). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL_ROWS _Pragma("GCC unroll 8")
+#else
+#define UNROLL_ROWS
+#endif
+
 /* Width of the column panels C is computed in, fp32 and bf16. */
 #define CN_GEMM_NR 16
 #define CN_GEMM_BF16_NR 32

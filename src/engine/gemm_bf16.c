@@ -121,25 +121,44 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, uint32_t 
 static __mmask16 lanes16(int n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
 
 /* C tile [rows, cols] (rows <= MR, cols <= NR) = (load ? C : 0) + A . B
- * over kp pairs: A row r's pairs at ar[r], B's panel at b. */
+ * over kp pairs, then the epilogue ep (NULL: none) for the tile at row i,
+ * column j of C, applied before the tile is stored. A row r's pairs at
+ * ar[r], B's panel at b. */
 __attribute__((noinline)) static void kernel(int kp, const uint32_t *const *ar, const uint32_t *b, float *restrict c,
-                                             ptrdiff_t ldc, int rows, int cols, int load) {
+                                             ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep,
+                                             int i, int j) {
   const __mmask16 m0 = lanes16(cols), m1 = lanes16(cols - 16);
   __m512 c0[MR], c1[MR];
-  for (int r = 0; r < MR; r++) {
+  UNROLL_ROWS for (int r = 0; r < MR; r++) {
     c0[r] = load && r < rows ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
     c1[r] = load && r < rows ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
   }
   for (int p = 0; p < kp; p++) {
     const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + (size_t)p * NR);
     const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + (size_t)p * NR + 16);
-    for (int r = 0; r < MR; r++) {
+    UNROLL_ROWS for (int r = 0; r < MR; r++) {
       const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ar[r][p]);
       c0[r] = _mm512_dpbf16_ps(c0[r], av, b0);
       c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
     }
   }
-  for (int r = 0; r < MR; r++)
+  if (ep) { /* as in gemm.c's kernel: adding -0 leaves a value as it is */
+    const __m512 zero = _mm512_setzero_ps(), none = _mm512_set1_ps(-0.0f);
+    const __m512 cb0 = ep->col_bias ? _mm512_maskz_loadu_ps(m0, ep->col_bias + j) : none;
+    const __m512 cb1 = ep->col_bias ? _mm512_maskz_loadu_ps(m1, ep->col_bias + j + 16) : none;
+    const float *rb = ep->row_bias ? ep->row_bias + i : NULL;
+    UNROLL_ROWS for (int r = 0; r < MR; r++) {
+      const __m512 bias = rb ? _mm512_set1_ps(rb[r < rows ? r : 0]) : none;
+      c0[r] = _mm512_add_ps(_mm512_add_ps(c0[r], bias), cb0);
+      c1[r] = _mm512_add_ps(_mm512_add_ps(c1[r], bias), cb1);
+    }
+    if (ep->relu)
+      UNROLL_ROWS for (int r = 0; r < MR; r++) {
+        c0[r] = _mm512_max_ps(c0[r], zero);
+        c1[r] = _mm512_max_ps(c1[r], zero);
+      }
+  }
+  UNROLL_ROWS for (int r = 0; r < MR; r++)
     if (r < rows) {
       _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
       _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
@@ -170,8 +189,7 @@ void cn_gemm_bf16(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int l
             const uint32_t *ar[MR];
             for (int r = 0; r < MR; r++) ar[r] = apack + (size_t)(ir + (r < rows ? r : 0)) * kp;
             float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-            kernel(kp, ar, panel, ct, ldc, rows, cols, load);
-            if (last && ep) cn_gemm_epilogue(ep, ct, ldc, ic + ir, jc + jr, rows, cols);
+            kernel(kp, ar, panel, ct, ldc, rows, cols, load, last ? ep : NULL, ic + ir, jc + jr);
           }
         }
       }

@@ -61,29 +61,22 @@ static void shifted_rows(const shifted *s, ptrdiff_t *off) {
       for (int kx = 0; kx < s->kw; kx++) off[k++] = ((ptrdiff_t)c * s->hp + ky) * s->wp + kx;
 }
 
-/* out [f, oh, ow] = W [f, c*kh*kw] . (shifted rows of xp, offsets off) +
- * bias, relu when asked; ypad [f, ncols] holds the padded-width result. */
+/* out [f, oh, ow] = act(W [f, c*kh*kw] . (shifted rows of xp, offsets off)
+ * + bias); ywide [f, ncols] holds a padded-width result. */
 static void conv_padded(const shifted *s, const float *w, const float *bias, int relu, const float *xp,
-                        const ptrdiff_t *off, float *out, float *ypad, float *scratch, cn_gemm_fn *gemm) {
+                        const ptrdiff_t *off, float *out, float *ywide, float *scratch, cn_gemm_fn *gemm) {
   const int k = s->c * s->kh * s->kw;
-  cn_matrix rows = {xp, 0, 1, off};
+  const cn_matrix rows = {xp, 0, 1, off};
+  const cn_epilogue ep = {bias, NULL, relu};
   if (s->wp == s->ow) { /* no unused columns: the GEMM writes the output */
-    const cn_epilogue ep = {bias, NULL, relu};
     gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, out, s->ncols, 0, &ep, scratch);
     return;
   }
-  gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, ypad, s->ncols, 0, NULL, scratch);
-  for (int f = 0; f < s->f; f++) {
-    const float b = bias ? bias[f] : 0.0f;
-    for (int oy = 0; oy < s->oh; oy++) {
-      const float *restrict src = ypad + (size_t)f * s->ncols + (size_t)oy * s->wp;
-      float *restrict dst = out + ((size_t)f * s->oh + oy) * s->ow;
-      if (relu)
-        for (int ox = 0; ox < s->ow; ox++) dst[ox] = src[ox] + b > 0.0f ? src[ox] + b : 0.0f;
-      else
-        for (int ox = 0; ox < s->ow; ox++) dst[ox] = src[ox] + b;
-    }
-  }
+  gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, ywide, s->ncols, 0, &ep, scratch);
+  for (int f = 0; f < s->f; f++)
+    for (int oy = 0; oy < s->oh; oy++)
+      memcpy(out + ((size_t)f * s->oh + oy) * s->ow, ywide + (size_t)f * s->ncols + (size_t)oy * s->wp,
+             sizeof(float) * (size_t)s->ow);
 }
 
 /* Per-thread scratch, in this order: the padded input, the padded-width
@@ -138,8 +131,7 @@ void cn_conv1_forward(const cn_conv_geo *g, const float *w, const float *bias, c
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
   shifted_rows(&s, b.offsets);
-  conv_padded(&s, w, bias, act == CN_ACT_RELU, padded_input(g, &s, x, b.xp), b.offsets, y, b.ywide, b.scratch,
-              gemm);
+  conv_padded(&s, w, bias, act == CN_ACT_RELU, padded_input(g, &s, x, b.xp), b.offsets, y, b.ywide, b.scratch, gemm);
 }
 
 void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf) {
@@ -150,7 +142,7 @@ void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf) {
 }
 
 /* dy in the padded-width layout, zero in the unused columns: dy itself
- * when there are none, else a copy in ywide. */
+ * when there are none, else a copy in dywide. */
 static const float *padded_width_dy(const cn_conv_geo *g, const shifted *s, const float *dy, float *ywide) {
   if (s->wp == s->ow) return dy;
   for (int f = 0; f < g->f; f++)
@@ -187,27 +179,27 @@ void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, co
   }
 }
 
-size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * forward_of(g).ncols; }
+size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * g->npix; }
 
 void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
                                      float *dcol, cn_gemm_fn *gemm) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
-  const float *dyw = padded_width_dy(g, &s, dy, b.ywide);
-  /* dcol [k, ncols] = W^T [k, f] . dyw [f, ncols] */
-  gemm(g->k, s.ncols, g->f, cn_mat(w, 1, g->k), cn_mat(dyw, s.ncols, 1), dcol, s.ncols, 0, NULL, b.scratch);
+  /* dcol [k, npix] = W^T [k, f] . dy [f, npix] */
+  gemm(g->k, g->npix, g->f, cn_mat(w, 1, g->k), cn_mat(dy, g->npix, 1), dcol, g->npix, 0, NULL, b.scratch);
   /* the adjoint of reading row k at xp + off[k]: add it back there, one
-   * contiguous run per row (the unused columns of dyw made their entries
-   * zero), into the padded input's buffer, then crop */
+   * contiguous run of ow per output row, into the padded input's buffer,
+   * then crop */
   const int unpadded = s.hp == g->h && s.wp == g->w;
   float *dxp = unpadded ? dx : b.xp;
   memset(dxp, 0, sizeof(float) * (size_t)s.c * s.hp * s.wp);
   shifted_rows(&s, b.offsets);
-  for (int k = 0; k < g->k; k++) {
-    float *restrict dst = dxp + b.offsets[k];
-    const float *restrict src = dcol + (size_t)k * s.ncols;
-    for (int q = 0; q < s.ncols; q++) dst[q] += src[q];
-  }
+  for (int k = 0; k < g->k; k++)
+    for (int oy = 0; oy < g->oh; oy++) {
+      float *restrict dst = dxp + b.offsets[k] + (size_t)oy * s.wp;
+      const float *restrict src = dcol + (size_t)k * g->npix + (size_t)oy * g->ow;
+      for (int ox = 0; ox < g->ow; ox++) dst[ox] += src[ox];
+    }
   if (unpadded) return;
   for (int c = 0; c < g->c; c++)
     for (int y = 0; y < g->h; y++)
