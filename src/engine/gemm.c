@@ -10,6 +10,7 @@
  * element's chain from the value stored in C, which is exact, so the
  * blocking never changes a result. */
 #include "engine/gemm.h"
+#include "engine/lanes.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -76,28 +77,14 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, float *re
  * ar[r][k*acs] and B row k at b + boff[k]. Rows past `rows` (ar[r] repeats
  * row 0) are dropped. */
 #if GEMM_SIMD
-#if defined(__AVX512VL__)
-typedef __mmask8 lane_mask;
-static lane_mask lanes(int n) { return (lane_mask)(n >= 8 ? 0xff : n <= 0 ? 0 : (1u << n) - 1); }
-static __m256 load_lanes(const float *p, lane_mask m) { return _mm256_maskz_loadu_ps(m, p); }
-static void store_lanes(float *p, lane_mask m, __m256 v) { _mm256_mask_storeu_ps(p, m, v); }
-#else
-typedef __m256i lane_mask;
-static lane_mask lanes(int n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-static __m256 load_lanes(const float *p, lane_mask m) { return _mm256_maskload_ps(p, m); }
-static void store_lanes(float *p, lane_mask m, __m256 v) { _mm256_maskstore_ps(p, m, v); }
-#endif
-
 NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
                             float *restrict c, ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep,
                             int i, int j) {
-  const lane_mask m0 = lanes(cols), m1 = lanes(cols - 8);
+  const cn_lane_mask m0 = cn_lanes(cols), m1 = cn_lanes(cols - 8);
   __m256 c0[MR], c1[MR];
   UNROLL_ROWS for (int r = 0; r < MR; r++) {
-    c0[r] = load && r < rows ? load_lanes(c + r * ldc, m0) : _mm256_setzero_ps();
-    c1[r] = load && r < rows ? load_lanes(c + r * ldc + 8, m1) : _mm256_setzero_ps();
+    c0[r] = load && r < rows ? cn_load_lanes(c + r * ldc, m0) : _mm256_setzero_ps();
+    c1[r] = load && r < rows ? cn_load_lanes(c + r * ldc + 8, m1) : _mm256_setzero_ps();
   }
   for (int k = 0; k < kc; k++) {
     const float *bk = b + boff[k];
@@ -111,8 +98,8 @@ NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const
   if (ep) { /* cn_gemm_epilogue's operations, in registers; adding -0
               * where there is no bias leaves every value as it is */
     const __m256 zero = _mm256_setzero_ps(), none = _mm256_set1_ps(-0.0f);
-    const __m256 cb0 = ep->col_bias ? load_lanes(ep->col_bias + j, m0) : none;
-    const __m256 cb1 = ep->col_bias ? load_lanes(ep->col_bias + j + 8, m1) : none;
+    const __m256 cb0 = ep->col_bias ? cn_load_lanes(ep->col_bias + j, m0) : none;
+    const __m256 cb1 = ep->col_bias ? cn_load_lanes(ep->col_bias + j + 8, m1) : none;
     const float *rb = ep->row_bias ? ep->row_bias + i : NULL;
     UNROLL_ROWS for (int r = 0; r < MR; r++) {
       const __m256 b = rb ? _mm256_broadcast_ss(rb + (r < rows ? r : 0)) : none;
@@ -131,8 +118,8 @@ NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const
       _mm256_storeu_ps(c + r * ldc, c0[r]);
       _mm256_storeu_ps(c + r * ldc + 8, c1[r]);
     } else if (r < rows) {
-      store_lanes(c + r * ldc, m0, c0[r]);
-      store_lanes(c + r * ldc + 8, m1, c1[r]);
+      cn_store_lanes(c + r * ldc, m0, c0[r]);
+      cn_store_lanes(c + r * ldc + 8, m1, c1[r]);
     }
 }
 #else

@@ -7,11 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "engine/layer.h"
+#include "engine/lanes.h"
 
 /* Below this many window reads a pass runs on one thread. */
 #define POOL_PARALLEL_READS 65536.0
@@ -47,19 +44,51 @@ static int is_2x2(const geometry *g) {
          2 * g->ow <= g->w;
 }
 
-/* One plane: y [oh, ow] = the maximum of each window. */
+#if CN_LANE_MASKS
+/* Windows [ox, ox+n) of a row pair (r0, r1 at column 2*ox), n <= 8: the
+ * even and odd columns of both rows, in the window order 0 1 4 5 2 3 6 7
+ * that deinterleaving leaves (swap_middle restores it). */
+typedef struct {
+  __m256 even0, odd0, even1, odd1;
+} window_pixels;
+
+static window_pixels load_windows(const float *r0, const float *r1, int n) {
+  const cn_lane_mask lo = cn_lanes(2 * n), hi = cn_lanes(2 * n - 8);
+  const __m256 t0 = cn_load_lanes(r0, lo), t1 = cn_load_lanes(r0 + 8, hi);
+  const __m256 u0 = cn_load_lanes(r1, lo), u1 = cn_load_lanes(r1 + 8, hi);
+  return (window_pixels){_mm256_shuffle_ps(t0, t1, 0x88), _mm256_shuffle_ps(t0, t1, 0xdd),
+                         _mm256_shuffle_ps(u0, u1, 0x88), _mm256_shuffle_ps(u0, u1, 0xdd)};
+}
+
+/* Lane order 0 1 4 5 2 3 6 7 <-> 0 1 2 3 4 5 6 7 (its own inverse). */
+static __m256 swap_middle(__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); }
+#endif
+
+/* One plane: y [oh, ow] = the maximum of each window: max(r1, r0) down
+ * each column, then of the right and left columns (_mm256_max_ps (a, b)
+ * is a > b ? a : b, so NaNs go the same way in both forms). */
 static void maxpool_2x2(const geometry *g, const float *restrict xp, float *restrict yp) {
   for (int oy = 0; oy < g->oh; oy++) {
     const float *restrict r0 = xp + (size_t)2 * oy * g->w, *restrict r1 = r0 + g->w;
     float *restrict yr = yp + (size_t)oy * g->ow;
+#if CN_LANE_MASKS
+    for (int ox = 0; ox < g->ow; ox += 8) {
+      const int n = g->ow - ox < 8 ? g->ow - ox : 8;
+      const window_pixels p = load_windows(r0 + 2 * ox, r1 + 2 * ox, n);
+      const __m256 left = _mm256_max_ps(p.even1, p.even0), right = _mm256_max_ps(p.odd1, p.odd0);
+      cn_store_lanes(yr + ox, cn_lanes(n), swap_middle(_mm256_max_ps(right, left)));
+    }
+#else
     for (int ox = 0; ox < g->ow; ox++) {
       const float left = r1[2 * ox] > r0[2 * ox] ? r1[2 * ox] : r0[2 * ox];
       const float right = r1[2 * ox + 1] > r0[2 * ox + 1] ? r1[2 * ox + 1] : r0[2 * ox + 1];
       yr[ox] = right > left ? right : left;
     }
+#endif
   }
 }
 
+#if !CN_LANE_MASKS
 /* g when cond is 1, +0 when it is 0, without a branch. */
 static inline float keep_if(int cond, float g) {
   uint32_t bits;
@@ -68,49 +97,38 @@ static inline float keep_if(int cond, float g) {
   memcpy(&g, &bits, sizeof g);
   return g;
 }
-
-/* Windows ox of one row pair: d0/d1 [2*ow] get each window's gradient at
- * its first pixel (row-major) equal to the maximum, zero elsewhere. */
-static int maxpool_2x2_backward_simd(const float *r0, const float *r1, const float *yr, const float *dr, float *d0,
-                                     float *d1, int ow) {
-  int ox = 0;
-#if defined(__AVX2__)
-  /* 8 windows: even/odd columns of both rows deinterleaved (in the lane
-   * order 0 1 4 5 2 3 6 7, which y and dy are permuted to), masks, then
-   * unpack restores the pixel order. */
-  for (; ox + 8 <= ow; ox += 8) {
-    const __m256 t0 = _mm256_loadu_ps(r0 + 2 * ox), t1 = _mm256_loadu_ps(r0 + 2 * ox + 8);
-    const __m256 u0 = _mm256_loadu_ps(r1 + 2 * ox), u1 = _mm256_loadu_ps(r1 + 2 * ox + 8);
-    const __m256 m = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_loadu_ps(yr + ox)), 0xd8));
-    const __m256 g = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_loadu_ps(dr + ox)), 0xd8));
-    const __m256 ia = _mm256_cmp_ps(_mm256_shuffle_ps(t0, t1, 0x88), m, _CMP_EQ_OQ);
-    const __m256 ib = _mm256_andnot_ps(ia, _mm256_cmp_ps(_mm256_shuffle_ps(t0, t1, 0xdd), m, _CMP_EQ_OQ));
-    const __m256 ab = _mm256_or_ps(ia, ib);
-    const __m256 ic = _mm256_andnot_ps(ab, _mm256_cmp_ps(_mm256_shuffle_ps(u0, u1, 0x88), m, _CMP_EQ_OQ));
-    const __m256 ga = _mm256_and_ps(ia, g), gb = _mm256_and_ps(ib, g), gc = _mm256_and_ps(ic, g);
-    const __m256 gd = _mm256_andnot_ps(_mm256_or_ps(ab, ic), g);
-    _mm256_storeu_ps(d0 + 2 * ox, _mm256_unpacklo_ps(ga, gb));
-    _mm256_storeu_ps(d0 + 2 * ox + 8, _mm256_unpackhi_ps(ga, gb));
-    _mm256_storeu_ps(d1 + 2 * ox, _mm256_unpacklo_ps(gc, gd));
-    _mm256_storeu_ps(d1 + 2 * ox + 8, _mm256_unpackhi_ps(gc, gd));
-  }
-#else
-  (void)r0, (void)r1, (void)yr, (void)dr, (void)d0, (void)d1, (void)ow;
 #endif
-  return ox;
-}
 
-/* dx of one plane: each window's gradient to its first pixel equal to the
- * maximum, zero elsewhere. Every pixel of a window is written once, chosen
- * by masks rather than branches (random data would mispredict them); rows
- * and columns no window covers are zeroed. */
+/* dx of one plane: each window's gradient to its first pixel (row-major)
+ * equal to the maximum, zero elsewhere. Every pixel of a window is written
+ * once, chosen by masks rather than branches (random data would
+ * mispredict them); rows and columns no window covers are zeroed. */
 static void maxpool_2x2_backward(const geometry *g, const float *restrict xp, const float *restrict yp,
                                  const float *restrict dyp, float *restrict dxp) {
   for (int oy = 0; oy < g->oh; oy++) {
     const float *restrict r0 = xp + (size_t)2 * oy * g->w, *restrict r1 = r0 + g->w;
     float *restrict d0 = dxp + (size_t)2 * oy * g->w, *restrict d1 = d0 + g->w;
     const float *restrict yr = yp + (size_t)oy * g->ow, *restrict dr = dyp + (size_t)oy * g->ow;
-    for (int ox = maxpool_2x2_backward_simd(r0, r1, yr, dr, d0, d1, g->ow); ox < g->ow; ox++) {
+#if CN_LANE_MASKS
+    for (int ox = 0; ox < g->ow; ox += 8) {
+      const int n = g->ow - ox < 8 ? g->ow - ox : 8;
+      const cn_lane_mask windows = cn_lanes(n), lo = cn_lanes(2 * n), hi = cn_lanes(2 * n - 8);
+      const window_pixels p = load_windows(r0 + 2 * ox, r1 + 2 * ox, n);
+      const __m256 m = swap_middle(cn_load_lanes(yr + ox, windows)), grad = swap_middle(cn_load_lanes(dr + ox, windows));
+      const __m256 ia = _mm256_cmp_ps(p.even0, m, _CMP_EQ_OQ);
+      const __m256 ib = _mm256_andnot_ps(ia, _mm256_cmp_ps(p.odd0, m, _CMP_EQ_OQ));
+      const __m256 ab = _mm256_or_ps(ia, ib);
+      const __m256 ic = _mm256_andnot_ps(ab, _mm256_cmp_ps(p.even1, m, _CMP_EQ_OQ));
+      const __m256 ga = _mm256_and_ps(ia, grad), gb = _mm256_and_ps(ib, grad), gc = _mm256_and_ps(ic, grad);
+      const __m256 gd = _mm256_andnot_ps(_mm256_or_ps(ab, ic), grad);
+      /* unpacking the window order gives the pixel order back */
+      cn_store_lanes(d0 + 2 * ox, lo, _mm256_unpacklo_ps(ga, gb));
+      cn_store_lanes(d0 + 2 * ox + 8, hi, _mm256_unpackhi_ps(ga, gb));
+      cn_store_lanes(d1 + 2 * ox, lo, _mm256_unpacklo_ps(gc, gd));
+      cn_store_lanes(d1 + 2 * ox + 8, hi, _mm256_unpackhi_ps(gc, gd));
+    }
+#else
+    for (int ox = 0; ox < g->ow; ox++) {
       const float m = yr[ox], grad = dr[ox];
       const int a = r0[2 * ox] == m, b = !a & (r0[2 * ox + 1] == m), c = !a & !b & (r1[2 * ox] == m);
       d0[2 * ox] = keep_if(a, grad);
@@ -118,6 +136,7 @@ static void maxpool_2x2_backward(const geometry *g, const float *restrict xp, co
       d1[2 * ox] = keep_if(c, grad);
       d1[2 * ox + 1] = keep_if(!a & !b & !c, grad);
     }
+#endif
     for (int x = 2 * g->ow; x < g->w; x++) d0[x] = d1[x] = 0.0f;
   }
   memset(dxp + (size_t)2 * g->oh * g->w, 0, sizeof(float) * (size_t)(g->h - 2 * g->oh) * g->w);
