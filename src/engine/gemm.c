@@ -77,19 +77,23 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, float *re
  * ar[r][k*acs] and B row k at b + boff[k]. Rows past `rows` (ar[r] repeats
  * row 0) are dropped. */
 #if GEMM_SIMD
-NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
-                            float *restrict c, ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep,
-                            int i, int j) {
+/* The tile's code for tiles of up to mr rows (a constant in each
+ * function below): a tile of fewer rows than MR (m = 6 filters, the end of
+ * m) computes no rows it drops. */
+static inline __attribute__((always_inline)) void kernel_rows(int kc, const float *const *ar, ptrdiff_t acs,
+                                                               const float *b, const ptrdiff_t *boff, float *restrict c,
+                                                               ptrdiff_t ldc, int rows, int cols, int load,
+                                                               const cn_epilogue *ep, int i, int j, const int mr) {
   const cn_lane_mask m0 = cn_lanes(cols), m1 = cn_lanes(cols - 8);
   __m256 c0[MR], c1[MR];
-  UNROLL_ROWS for (int r = 0; r < MR; r++) {
+  UNROLL_ROWS for (int r = 0; r < mr; r++) {
     c0[r] = load && r < rows ? cn_load_lanes(c + r * ldc, m0) : _mm256_setzero_ps();
     c1[r] = load && r < rows ? cn_load_lanes(c + r * ldc + 8, m1) : _mm256_setzero_ps();
   }
   for (int k = 0; k < kc; k++) {
     const float *bk = b + boff[k];
     const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
-    UNROLL_ROWS for (int r = 0; r < MR; r++) {
+    UNROLL_ROWS for (int r = 0; r < mr; r++) {
       const __m256 av = _mm256_broadcast_ss(ar[r] + k * acs);
       c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
       c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
@@ -101,19 +105,19 @@ NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const
     const __m256 cb0 = ep->col_bias ? cn_load_lanes(ep->col_bias + j, m0) : none;
     const __m256 cb1 = ep->col_bias ? cn_load_lanes(ep->col_bias + j + 8, m1) : none;
     const float *rb = ep->row_bias ? ep->row_bias + i : NULL;
-    UNROLL_ROWS for (int r = 0; r < MR; r++) {
+    UNROLL_ROWS for (int r = 0; r < mr; r++) {
       const __m256 b = rb ? _mm256_broadcast_ss(rb + (r < rows ? r : 0)) : none;
       c0[r] = _mm256_add_ps(_mm256_add_ps(c0[r], b), cb0);
       c1[r] = _mm256_add_ps(_mm256_add_ps(c1[r], b), cb1);
     }
     if (ep->relu) /* max(x, 0) is 0 for NaN and -0, as x > 0 ? x : 0 */
-      UNROLL_ROWS for (int r = 0; r < MR; r++) {
+      UNROLL_ROWS for (int r = 0; r < mr; r++) {
         c0[r] = _mm256_max_ps(c0[r], zero);
         c1[r] = _mm256_max_ps(c1[r], zero);
       }
   }
   /* full tiles with plain stores, which later loads of C can forward from */
-  UNROLL_ROWS for (int r = 0; r < MR; r++)
+  UNROLL_ROWS for (int r = 0; r < mr; r++)
     if (r < rows && cols == NR) {
       _mm256_storeu_ps(c + r * ldc, c0[r]);
       _mm256_storeu_ps(c + r * ldc + 8, c1[r]);
@@ -121,6 +125,29 @@ NOINLINE static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const
       cn_store_lanes(c + r * ldc, m0, c0[r]);
       cn_store_lanes(c + r * ldc + 8, m1, c1[r]);
     }
+}
+#define KERNEL_OF(MROWS)                                                                                        \
+  NOINLINE static void kernel_##MROWS(int kc, const float *const *ar, ptrdiff_t acs, const float *b,                \
+                                      const ptrdiff_t *boff, float *restrict c, ptrdiff_t ldc, int rows, int cols,   \
+                                      int load, const cn_epilogue *ep, int i, int j) {                               \
+    kernel_rows(kc, ar, acs, b, boff, c, ldc, rows, cols, load, ep, i, j, MROWS);                                   \
+  }
+KERNEL_OF(2)
+KERNEL_OF(4)
+KERNEL_OF(6)
+KERNEL_OF(MR)
+
+static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
+                   float *restrict c, ptrdiff_t ldc, int rows, int cols, int load, const cn_epilogue *ep, int i,
+                   int j) {
+  if (rows > 6)
+    kernel_MR(kc, ar, acs, b, boff, c, ldc, rows, cols, load, ep, i, j);
+  else if (rows > 4)
+    kernel_6(kc, ar, acs, b, boff, c, ldc, rows, cols, load, ep, i, j);
+  else if (rows > 2)
+    kernel_4(kc, ar, acs, b, boff, c, ldc, rows, cols, load, ep, i, j);
+  else
+    kernel_2(kc, ar, acs, b, boff, c, ldc, rows, cols, load, ep, i, j);
 }
 #else
 static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b, const ptrdiff_t *boff,
@@ -232,32 +259,42 @@ static float lanes_total(__m256 lo, __m256 hi) {
 /* The same lanes in one 16-float vector: lane t still sums k = t mod 16 in
  * order and the total takes the same tree, so results match the 8-float
  * form bit for bit. */
-NOINLINE static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
+static inline __attribute__((always_inline)) void dot_tile_rows(int k, const float *const *ar, const float *const *bq,
+                                                                float out[DOT_MR][DOT_NR], const int rows) {
   __m512 acc[DOT_MR][DOT_NR];
-  for (int r = 0; r < DOT_MR; r++)
+  for (int r = 0; r < rows; r++)
     for (int q = 0; q < DOT_NR; q++) acc[r][q] = _mm512_setzero_ps();
   const int full = k - k % DOT_LANES;
   int kk = 0;
   for (; kk < full; kk += DOT_LANES) {
     __m512 a[DOT_MR];
-    for (int r = 0; r < DOT_MR; r++) a[r] = _mm512_loadu_ps(ar[r] + kk);
+    for (int r = 0; r < rows; r++) a[r] = _mm512_loadu_ps(ar[r] + kk);
     for (int q = 0; q < DOT_NR; q++) {
       const __m512 b = _mm512_loadu_ps(bq[q] + kk);
-      for (int r = 0; r < DOT_MR; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
+      for (int r = 0; r < rows; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
     }
   }
   if (kk < k) {
     const __mmask16 mask = (__mmask16)((1u << (k - kk)) - 1);
     __m512 a[DOT_MR];
-    for (int r = 0; r < DOT_MR; r++) a[r] = _mm512_maskz_loadu_ps(mask, ar[r] + kk);
+    for (int r = 0; r < rows; r++) a[r] = _mm512_maskz_loadu_ps(mask, ar[r] + kk);
     for (int q = 0; q < DOT_NR; q++) {
       const __m512 b = _mm512_maskz_loadu_ps(mask, bq[q] + kk);
-      for (int r = 0; r < DOT_MR; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
+      for (int r = 0; r < rows; r++) acc[r][q] = _mm512_fmadd_ps(a[r], b, acc[r][q]);
     }
   }
-  for (int r = 0; r < DOT_MR; r++)
+  for (int r = 0; r < rows; r++)
     for (int q = 0; q < DOT_NR; q++)
       out[r][q] = lanes_total(_mm512_castps512_ps256(acc[r][q]), _mm512_extractf32x8_ps(acc[r][q], 1));
+}
+NOINLINE static void dot_tile(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
+  dot_tile_rows(k, ar, bq, out, DOT_MR);
+}
+/* One row of A (a single image, or the last of an odd batch): half the
+ * work of dot_tile, the same bits (each element's lanes and tree are its
+ * own). */
+NOINLINE static void dot_tile_one(int k, const float *const *ar, const float *const *bq, float out[DOT_MR][DOT_NR]) {
+  dot_tile_rows(k, ar, bq, out, 1);
 }
 #else
 /* One step of 16 k: a and b hold A's and B's values of k = kk..kk+15. */
@@ -311,6 +348,10 @@ static void dot_tile(int k, const float *const *ar, const float *const *bq, floa
 }
 #endif
 
+#if !DOT_WIDE
+#define dot_tile_one dot_tile /* computes row 0 twice */
+#endif
+
 /* Rows of A per block: a block (up to DOT_BLOCK_FLOATS floats) stays in L2
  * while every tile of B passes over it, so a large batch is not streamed
  * from memory once per tile of B. */
@@ -332,7 +373,7 @@ void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, i
         int rows = i1 - i < DOT_MR ? i1 - i : DOT_MR;
         const float *ar[DOT_MR];
         for (int r = 0; r < DOT_MR; r++) ar[r] = a + (size_t)(i + (r < rows ? r : 0)) * lda;
-        dot_tile(k, ar, bq, part);
+        (rows == 1 ? dot_tile_one : dot_tile)(k, ar, bq, part);
         for (int r = 0; r < rows; r++) {
           float *row = c + (size_t)(i + r) * ldc + j;
           for (int q = 0; q < cols; q++) row[q] = part[r][q];
@@ -354,7 +395,7 @@ void cn_gemm_dot_rows(int m, int n, int k, const float *a, const ptrdiff_t *a_of
       int rows = m - i < DOT_MR ? m - i : DOT_MR;
       const float *ar[DOT_MR];
       for (int r = 0; r < DOT_MR; r++) ar[r] = a + a_off[i + (r < rows ? r : 0)];
-      dot_tile(k, ar, bq, part);
+      (rows == 1 ? dot_tile_one : dot_tile)(k, ar, bq, part);
       for (int r = 0; r < rows; r++) {
         float *row = c + (size_t)(i + r) * ldc + j;
         for (int q = 0; q < cols; q++) row[q] = accumulate ? row[q] + part[r][q] : part[r][q];
