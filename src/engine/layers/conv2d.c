@@ -135,9 +135,13 @@ static void conv_init(cn_layer *l, cn_rng *rng) {
   for (int f = 0; f < g.f; f++) l->b[f] = 0.0f;
 }
 
-static int conv_threads(const cn_conv_geo *g, int n, const cn_pass *p) {
+/* Threads for a pass over n images that splits `units` ways (images, or
+ * chunks of them): no more threads than units, so one image does not wake
+ * a thread that has nothing to do. */
+static int conv_threads(const cn_conv_geo *g, int n, int units, const cn_pass *p) {
   double macs = (double)n * g->f * g->k * g->npix;
-  return macs < CONV_PARALLEL_MACS ? 1 : p->threads;
+  if (macs < CONV_PARALLEL_MACS) return 1;
+  return p->threads < units ? p->threads : units;
 }
 
 /* x [n, c, h, w] -> y [n, f, oh, ow], images [lo, hi) of n */
@@ -168,7 +172,7 @@ static void conv_forward_part(void *ctx, int t, int nt) {
 static void conv_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
   const cn_conv_geo g = cn_conv_geometry(l);
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
-  cn_parallel(conv_threads(&g, n, p), conv_forward_part, &j);
+  cn_parallel(conv_threads(&g, n, n, p), conv_forward_part, &j);
 }
 
 /* dy [n, f, oh, ow] (becomes d pre-activation) -> one partial dWt [k, f]
@@ -241,9 +245,8 @@ static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy
   const cn_conv_geo g = cn_conv_geometry(l);
   if (dx && dx_by_flipped_conv(&g)) cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  int nt = conv_threads(&g, n, p);
-  cn_parallel(nt, conv_backward_part, &j);
-  cn_parallel(nt, conv_reduce_part, &j);
+  cn_parallel(conv_threads(&g, n, chunks(n), p), conv_backward_part, &j);
+  cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &j);
 }
 
 const cn_layer_ops cn_conv2d_ops = {conv_params, cn_layer_no_state, conv_work, conv_init, conv_forward,
