@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "engine/gemm.h"
+#include "gemm_test.h"
 #include "engine/model_impl.h"
 #include "test.h"
 
@@ -21,30 +22,11 @@ static float to_bf16(float x) {
   return x;
 }
 
-static uint64_t state = 88172645463325252ull;
-static float uniform(void) { /* xorshift: [-1, 1) */
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return (float)((double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static float *randoms(size_t n) {
-  float *p = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) p[i] = uniform();
-  return p;
-}
-
-static float at(cn_matrix m, int i, int j) { return m.p[(m.row_off ? m.row_off[i] : i * m.rs) + j * m.cs]; }
-
 /* C = c0 (when accumulate) + A . B on bf16-rounded operands, then bias and
  * relu, against the bf16 multiply; returns the largest error relative to
  * the sum of |terms| of that element. */
 static double worst_error(int m, int n, int k, cn_matrix a, cn_matrix b, int accumulate, const cn_epilogue *ep) {
-  float *c = randoms((size_t)m * n), *c0 = malloc((size_t)m * n * sizeof(float));
-  memcpy(c0, c, (size_t)m * n * sizeof(float));
-  float *scratch = aligned_alloc(64, cn_round_floats(cn_gemm_scratch_floats()) * sizeof(float));
-  cn_gemm_bf16(m, n, k, a, b, c, n, accumulate, ep, scratch);
+  float *c0, *c = gemm_test_run(cn_gemm_bf16, m, n, k, a, b, accumulate, ep, &c0);
   double worst = 0;
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) {
@@ -62,7 +44,6 @@ static double worst_error(int m, int n, int k, cn_matrix a, cn_matrix b, int acc
     }
   free(c);
   free(c0);
-  free(scratch);
   return worst;
 }
 
@@ -151,7 +132,7 @@ static int run_net(cn_precision prec, int threads, net_result *r) {
     cn_model_free(m);
     return rc;
   }
-  state = 12345;
+  gemm_test_state = 12345;
   float *x = randoms(8 * 144);
   int labels[8] = {0, 1, 2, 3, 4, 5, 6, 7};
   rc = cn_model_train_batch(m, x, labels, NULL, 8, &r->loss, NULL);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "engine/gemm.h"
-#include "engine/layer.h"
+#include "gemm_test.h"
 #include "test.h"
 
 #if defined(__FMA__)
@@ -20,22 +20,6 @@
 #else
 #define EXACT 0
 #endif
-
-static uint64_t state = 0x9e3779b97f4a7c15ull;
-static float uniform(void) { /* xorshift: [-1, 1) */
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return (float)((double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static float *randoms(size_t n) {
-  float *p = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) p[i] = uniform();
-  return p;
-}
-
-static float at(cn_matrix m, int i, int j) { return m.p[(m.row_off ? m.row_off[i] : i * m.rs) + j * m.cs]; }
 
 /* The epilogue on one value, as gemm.h defines it. */
 static float finish(float v, const cn_epilogue *ep, int i, int j) {
@@ -54,10 +38,7 @@ static int differs(float got, float want, double scale) {
 
 /* cn_gemm against the model; returns how many elements differ. */
 static int check_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, int accumulate, const cn_epilogue *ep) {
-  float *c = randoms((size_t)m * n), *c0 = malloc((size_t)m * n * sizeof(float));
-  memcpy(c0, c, (size_t)m * n * sizeof(float));
-  float *scratch = aligned_alloc(64, cn_round_floats(cn_gemm_scratch_floats()) * sizeof(float));
-  cn_gemm(m, n, k, a, b, c, n, accumulate, ep, scratch);
+  float *c0, *c = gemm_test_run(cn_gemm, m, n, k, a, b, accumulate, ep, &c0);
   int bad = 0;
   for (int i = 0; i < m; i++)
     for (int j = 0; j < n; j++) {
@@ -71,7 +52,6 @@ static int check_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, int accumul
     }
   free(c);
   free(c0);
-  free(scratch);
   return bad;
 }
 
