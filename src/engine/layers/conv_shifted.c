@@ -142,7 +142,7 @@ void cn_conv1_flip(const cn_conv_geo *g, const float *w, float *wf) {
 }
 
 /* dy in the padded-width layout, zero in the unused columns: dy itself
- * when there are none, else a copy in dywide. */
+ * when there are none, else a copy in ywide. */
 static const float *padded_width_dy(const cn_conv_geo *g, const shifted *s, const float *dy, float *ywide) {
   if (s->wp == s->ow) return dy;
   for (int f = 0; f < g->f; f++)
