@@ -71,6 +71,24 @@ static void pack_b(const cn_matrix *b, int k0, int kc, int j0, int nc, float *re
     for (int k = 0; k < kc; k++) dst[(size_t)k * NR + c] = 0.0f;
 }
 
+/* Bias and relu (ep) on rows x cols of C starting at row i, column j:
+ * what the SIMD kernel does in registers, for the other paths. */
+static void epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    float *restrict row = c + (size_t)r * ldc;
+    if (ep->row_bias) {
+      const float bias = ep->row_bias[i + r];
+      for (int q = 0; q < cols; q++) row[q] += bias;
+    }
+    if (ep->col_bias) {
+      const float *restrict bias = ep->col_bias + j;
+      for (int q = 0; q < cols; q++) row[q] += bias[q];
+    }
+    if (ep->relu)
+      for (int q = 0; q < cols; q++) row[q] = row[q] > 0.0f ? row[q] : 0.0f;
+  }
+}
+
 /* C tile [rows, cols] (row stride ldc; rows <= MR, cols <= NR) =
  * (load ? C : 0) + A . B, then the epilogue ep (NULL: none) for the tile at
  * row i, column j of C, applied before the tile is stored. A (r, k) is at
@@ -99,7 +117,7 @@ static inline __attribute__((always_inline)) void kernel_rows(int kc, const floa
       c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
     }
   }
-  if (ep) { /* cn_gemm_epilogue's operations, in registers; adding -0
+  if (ep) { /* epilogue's operations, in registers; adding -0
               * where there is no bias leaves every value as it is */
     const __m256 zero = _mm256_setzero_ps(), none = _mm256_set1_ps(-0.0f);
     const __m256 cb0 = ep->col_bias ? cn_load_lanes(ep->col_bias + j, m0) : none;
@@ -161,32 +179,16 @@ static void kernel(int kc, const float *const *ar, ptrdiff_t acs, const float *b
       for (int q = 0; q < NR; q++) acc[r][q] += ar[r][k * acs] * b[boff[k] + q];
   for (int r = 0; r < rows; r++)
     for (int q = 0; q < cols; q++) c[r * ldc + q] = acc[r][q];
-  if (ep) cn_gemm_epilogue(ep, c, ldc, i, j, rows, cols);
+  if (ep) epilogue(ep, c, ldc, i, j, rows, cols);
 }
 #endif
-
-void cn_gemm_epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols) {
-  for (int r = 0; r < rows; r++) {
-    float *restrict row = c + (size_t)r * ldc;
-    if (ep->row_bias) {
-      const float bias = ep->row_bias[i + r];
-      for (int q = 0; q < cols; q++) row[q] += bias;
-    }
-    if (ep->col_bias) {
-      const float *restrict bias = ep->col_bias + j;
-      for (int q = 0; q < cols; q++) row[q] += bias[q];
-    }
-    if (ep->relu)
-      for (int q = 0; q < cols; q++) row[q] = row[q] > 0.0f ? row[q] : 0.0f;
-  }
-}
 
 void cn_gemm(int m, int n, int k, cn_matrix a, cn_matrix b, float *c, int ldc, int accumulate,
              const cn_epilogue *ep, float *scratch) {
   if (k == 0) {
     if (!accumulate)
       for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
-    if (ep) cn_gemm_epilogue(ep, c, ldc, 0, 0, m, n);
+    if (ep) epilogue(ep, c, ldc, 0, 0, m, n);
     return;
   }
   float *panel = scratch;
@@ -378,7 +380,7 @@ void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, i
           float *row = c + (size_t)(i + r) * ldc + j;
           for (int q = 0; q < cols; q++) row[q] = part[r][q];
         }
-        if (ep) cn_gemm_epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
+        if (ep) epilogue(ep, c + (size_t)i * ldc + j, ldc, i, j, rows, cols);
       }
     }
   }

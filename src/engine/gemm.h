@@ -65,9 +65,6 @@ void cn_gemm_dot(int m, int n, int k, const float *a, int lda, const float *b, i
 void cn_gemm_dot_rows(int m, int n, int k, const float *a, const ptrdiff_t *a_off, const float *b, int ldb, float *c,
                       int ldc, int accumulate);
 
-/* Bias and relu (ep) on rows x cols of C starting at row i, column j. */
-void cn_gemm_epilogue(const cn_epilogue *ep, float *c, int ldc, int i, int j, int rows, int cols);
-
 /* ---- the bf16 option (gemm_bf16.c) ---- */
 
 /* cn_gemm with A and B rounded to bfloat16 as they are packed and the
