@@ -4,7 +4,9 @@
  * (conv.h): stride 1 through shifted rows of the padded image
  * (conv_shifted.c), other strides through an explicit im2col matrix here:
  *   y_i [f, oh*ow] = W [f, c*kh*kw] . col_i [c*kh*kw, oh*ow],
- * bias and relu applied as the GEMM's tiles are stored.
+ * bias and relu applied as the GEMM's tiles are stored. fp32 3x3 layers
+ * with enough channels take the forward pass and the input gradient
+ * through Winograd's F(2x2, 3x3) instead (conv_winograd.c).
  * Threads take whole images. Weight gradients are summed per fixed chunk of
  * CONV_GRAD_CHUNK images, then the chunks in order; with gemm.h's fixed
  * summation order the result does not depend on the thread count. */
@@ -25,6 +27,12 @@ cn_conv_geo cn_conv_geometry(const cn_layer *l) {
 }
 
 static int stride1(const cn_conv_geo *g) { return g->sh == 1 && g->sw == 1; }
+
+/* Winograd for this pass: fp32 only, so the bf16 option keeps its own
+ * (measured) arithmetic. */
+static int winograd(const cn_conv_geo *g, const cn_pass *p) {
+  return p->precision == CN_PRECISION_FP32 && cn_wino_fits(g);
+}
 
 /* The input gradient of a stride-1 layer: the flipped convolution packs
  * about one float per c multiply-adds, the column gradient (added back
@@ -99,23 +107,35 @@ static int chunks(int n) { return (n + CONV_GRAD_CHUNK - 1) / CONV_GRAD_CHUNK; }
 
 /* Scratch of one thread: an im2col matrix, its gradient and GEMM scratch,
  * or for stride 1 conv_shifted.c's buffers (and the column gradient when
- * dx goes through it). */
+ * dx goes through it), or Winograd's, whichever is more (a pass uses one
+ * or the other, the precision decides). */
 static size_t per_thread(const cn_conv_geo *g) {
-  size_t cols = cn_round_floats((size_t)g->k * g->npix);
+  size_t cols = cn_round_floats((size_t)g->k * g->npix), direct;
   if (!stride1(g)) return 2 * cols + cn_round_floats(cn_gemm_scratch_floats());
-  if (dx_by_flipped_conv(g)) return cn_round_floats(cn_conv1_work_floats(g, 1));
-  return cn_round_floats(cn_conv1_work_floats(g, 0)) + cn_round_floats(cn_conv1_columns_floats(g));
+  if (dx_by_flipped_conv(g))
+    direct = cn_round_floats(cn_conv1_work_floats(g, 1));
+  else
+    direct = cn_round_floats(cn_conv1_work_floats(g, 0)) + cn_round_floats(cn_conv1_columns_floats(g));
+  const size_t wino = cn_wino_fits(g) ? cn_round_floats(cn_wino_work_floats(g)) : 0;
+  return direct > wino ? direct : wino;
 }
 
 /* One partial dWt [k, f] and db [f] per chunk of images. */
 static size_t partial_floats(const cn_conv_geo *g) { return cn_round_floats((size_t)g->k * g->f + (size_t)g->f); }
 
 /* The work block: every thread's scratch, the chunk partials, the flipped
- * weights (stride 1). */
+ * weights (stride 1), Winograd's transformed weights (forward, then input
+ * gradient). */
 static float *thread_work(const cn_pass *p, const cn_conv_geo *g, int t) { return p->work + (size_t)t * per_thread(g); }
 static float *partials_of(const cn_pass *p, const cn_conv_geo *g) { return thread_work(p, g, p->threads); }
 static float *flipped_of(const cn_pass *p, const cn_conv_geo *g, int n) {
   return partials_of(p, g) + (size_t)chunks(n) * partial_floats(g);
+}
+static size_t flipped_floats(const cn_conv_geo *g) {
+  return dx_by_flipped_conv(g) ? cn_round_floats(cn_conv1_flipped_floats(g)) : 0;
+}
+static float *wino_weights_of(const cn_pass *p, const cn_conv_geo *g, int n, int for_dx) {
+  return flipped_of(p, g, n) + flipped_floats(g) + (for_dx ? cn_round_floats(cn_wino_weights_floats(g)) : 0);
 }
 /* A stride-1 thread's column gradient, after conv_shifted.c's buffers. */
 static float *dcol_of(const cn_pass *p, const cn_conv_geo *g, int t) {
@@ -124,8 +144,8 @@ static float *dcol_of(const cn_pass *p, const cn_conv_geo *g, int t) {
 
 static size_t conv_work(const cn_layer *l, int max_batch, int threads) {
   cn_conv_geo g = cn_conv_geometry(l);
-  return (size_t)threads * per_thread(&g) + (size_t)chunks(max_batch) * partial_floats(&g) +
-         (dx_by_flipped_conv(&g) ? cn_round_floats(cn_conv1_flipped_floats(&g)) : 0);
+  return (size_t)threads * per_thread(&g) + (size_t)chunks(max_batch) * partial_floats(&g) + flipped_floats(&g) +
+         (cn_wino_fits(&g) ? 2 * cn_round_floats(cn_wino_weights_floats(&g)) : 0);
 }
 
 static void conv_init(cn_layer *l, cn_rng *rng) {
@@ -144,6 +164,39 @@ static int conv_threads(const cn_conv_geo *g, int n, int units, const cn_pass *p
   return p->threads < units ? p->threads : units;
 }
 
+/* Winograd's transformed weights, rows [lo, hi) of them */
+typedef struct {
+  const cn_conv_geo *g;
+  const float *w;
+  float *u;
+  int for_dx;
+} wino_weights_job;
+
+static void wino_weights_part(void *ctx, int t, int nt) {
+  const wino_weights_job *j = ctx;
+  int lo, hi;
+  cn_split(j->for_dx ? j->g->c : j->g->f, t, nt, &lo, &hi);
+  cn_wino_weights(j->g, j->w, j->for_dx, lo, hi, j->u);
+}
+
+static void wino_weights(const cn_conv_geo *g, const float *w, int for_dx, float *u, const cn_pass *p) {
+  wino_weights_job j = {g, w, u, for_dx};
+  const int rows = for_dx ? g->c : g->f, nt = p->threads < rows ? p->threads : rows;
+  cn_parallel((double)g->f * g->c < 1024 ? 1 : nt, wino_weights_part, &j);
+}
+
+/* Winograd forward of images [lo, hi), cn_wino_images(g) per call */
+static void wino_forward_images(const cn_job *j, const cn_conv_geo *g, int lo, int hi, float *work) {
+  const cn_layer *l = j->l;
+  const float *u = wino_weights_of(j->p, g, j->n, 0);
+  const int step = cn_wino_images(g);
+  for (int i = lo; i < hi; i += step) {
+    const int nimg = hi - i < step ? hi - i : step;
+    cn_wino_forward(g, u, l->b, l->act == CN_ACT_RELU, j->x + (size_t)i * l->in_size, nimg,
+                    j->y + (size_t)i * l->out_size, work);
+  }
+}
+
 /* x [n, c, h, w] -> y [n, f, oh, ow], images [lo, hi) of n */
 static void conv_forward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
@@ -156,6 +209,12 @@ static void conv_forward_part(void *ctx, int t, int nt) {
   cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
   int lo, hi;
   cn_split(j->n, t, nt, &lo, &hi);
+  if (winograd(&g, j->p)) {
+    wino_forward_images(j, &g, lo, hi, work);
+    if (l->act != CN_ACT_RELU)
+      for (int i = lo; i < hi; i++) cn_act_forward(l->act, j->y + (size_t)i * out_size, 1, l->out);
+    return;
+  }
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + (size_t)i * in_size;
     float *yi = j->y + (size_t)i * out_size;
@@ -172,6 +231,7 @@ static void conv_forward_part(void *ctx, int t, int nt) {
 static void conv_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
   const cn_conv_geo g = cn_conv_geometry(l);
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
+  if (winograd(&g, p)) wino_weights(&g, l->w, 0, wino_weights_of(p, &g, n, 0), p);
   cn_parallel(conv_threads(&g, n, n, p), conv_forward_part, &j);
 }
 
@@ -186,6 +246,8 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   float *work = thread_work(j->p, &g, t), *col = work, *dcol = col + cols, *scratch = dcol + cols;
   const float *wf = flipped_of(j->p, &g, j->n);
   cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
+  const int wino = winograd(&g, j->p), step = cn_wino_images(&g);
+  const float *u_dx = wino_weights_of(j->p, &g, j->n, 1);
   int lo, hi;
   cn_split(chunks(j->n), t, nt, &lo, &hi);
   for (int ch = lo; ch < hi; ch++) {
@@ -197,6 +259,10 @@ static void conv_backward_part(void *ctx, int t, int nt) {
       float *dyi = j->dy + (size_t)i * out_size, *dxi = j->dx ? j->dx + (size_t)i * in_size : NULL;
       cn_act_backward(l->act, j->y + (size_t)i * out_size, dyi, 1, l->out);
       for (int f = 0; f < g.f; f++) db[f] += cn_sum(dyi + (size_t)f * g.npix, g.npix);
+      if (wino) { /* dx below, for the chunk's images at once */
+        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, NULL, work, gemm);
+        continue;
+      }
       if (stride1(&g)) {
         const int flipped = dx_by_flipped_conv(&g);
         cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, flipped ? dxi : NULL, work, gemm);
@@ -212,6 +278,11 @@ static void conv_backward_part(void *ctx, int t, int nt) {
         col2im(&g, dcol, dxi);
       }
     }
+    if (wino && j->dx)
+      for (int i = first; i < last; i += step) {
+        const int nimg = last - i < step ? last - i : step;
+        cn_wino_backward_dx(&g, u_dx, j->dy + (size_t)i * out_size, nimg, j->dx + (size_t)i * in_size, work);
+      }
   }
 }
 
@@ -243,7 +314,10 @@ static void conv_reduce_part(void *ctx, int t, int nt) {
 static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy, float *dx, int n,
                           const cn_pass *p) {
   const cn_conv_geo g = cn_conv_geometry(l);
-  if (dx && dx_by_flipped_conv(&g)) cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
+  if (dx && winograd(&g, p))
+    wino_weights(&g, l->w, 1, wino_weights_of(p, &g, n, 1), p);
+  else if (dx && dx_by_flipped_conv(&g))
+    cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
   cn_parallel(conv_threads(&g, n, chunks(n), p), conv_backward_part, &j);
   cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &j);
