@@ -3,7 +3,7 @@
  * - the forward pass (bias, relu) and the input gradient, on even and odd
  *   maps, `same` and `valid` padding, and more output than input channels
  *   and the reverse, to within float rounding of the transforms;
- * - the weight gradient, which stays on the shifted rows, likewise;
+ * - the weight gradient (in the transformed domain too), likewise;
  * - each image's result does not depend on the images beside it (batch of
  *   7 against each image alone) or on the thread count: bit for bit.
  * The finite-difference checks of these layers are in test_gradcheck. */

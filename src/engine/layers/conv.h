@@ -10,11 +10,13 @@
  *   the padded output gradient with the flipped, transposed weights.
  * - Any stride (conv2d.c): an explicit im2col matrix per image.
  * - 3x3 stride 1 with enough channels, fp32 (conv_winograd.c): Winograd's
- *   F(2x2, 3x3) for the forward pass and the input gradient, 2.25 times
- *   fewer multiplies; the weight gradient stays on the shifted rows.
+ *   F(2x2, 3x3) for the forward pass and both gradients, 2.25 times
+ *   fewer multiplies.
  *
- * Both produce the weight gradient transposed, dWt [c*kh*kw, f], which the
- * layer sums over images and transposes once per batch. */
+ * The first two produce the weight gradient transposed, dWt [c*kh*kw, f],
+ * which the layer sums over images and transposes once per batch;
+ * Winograd's is summed transformed, dU [16][f, c], and transformed back
+ * once per batch. */
 #ifndef CN_ENGINE_CONV_H
 #define CN_ENGINE_CONV_H
 
@@ -85,5 +87,13 @@ void cn_wino_forward(const cn_conv_geo *g, const float *u, const float *bias, in
                      float *y, float *work);
 /* dx [nimg][c, h, w] from dy [nimg][f, oh, ow] (d pre-activation). */
 void cn_wino_backward_dx(const cn_conv_geo *g, const float *u_dx, const float *dy, int nimg, float *dx, float *work);
+/* The weight gradient in the transformed domain: du [16][f, c] (+)=
+ * dM . V^T over the tiles of nimg images, x [nimg][c, h, w] and
+ * dy [nimg][f, oh, ow]; du holds cn_wino_weights_floats(g) floats. */
+void cn_wino_backward_dw(const cn_conv_geo *g, const float *x, const float *dy, int nimg, int accumulate, float *du,
+                         float *work);
+/* dw [f, c*9 + ky*3 + kx] = the weight gradient G^T dU G of du, filters
+ * f in [lo, hi). */
+void cn_wino_weight_gradient(const cn_conv_geo *g, const float *du, int lo, int hi, float *dw);
 
 #endif

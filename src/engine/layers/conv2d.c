@@ -5,8 +5,8 @@
  * (conv_shifted.c), other strides through an explicit im2col matrix here:
  *   y_i [f, oh*ow] = W [f, c*kh*kw] . col_i [c*kh*kw, oh*ow],
  * bias and relu applied as the GEMM's tiles are stored. fp32 3x3 layers
- * with enough channels take the forward pass and the input gradient
- * through Winograd's F(2x2, 3x3) instead (conv_winograd.c).
+ * with enough channels take the forward pass and both gradients through
+ * Winograd's F(2x2, 3x3) instead (conv_winograd.c).
  * Threads take whole images. Weight gradients are summed per fixed chunk of
  * CONV_GRAD_CHUNK images, then the chunks in order; with gemm.h's fixed
  * summation order the result does not depend on the thread count. */
@@ -121,7 +121,15 @@ static size_t per_thread(const cn_conv_geo *g) {
 }
 
 /* One partial dWt [k, f] and db [f] per chunk of images. */
-static size_t partial_floats(const cn_conv_geo *g) { return cn_round_floats((size_t)g->k * g->f + (size_t)g->f); }
+/* Its weight part: dWt [k, f], or for Winograd dU [16][f, c] (transformed
+ * back to dW once, after the chunks are summed). */
+static size_t partial_weights(const cn_conv_geo *g, int wino) {
+  return wino ? cn_wino_weights_floats(g) : (size_t)g->k * g->f;
+}
+static size_t partial_floats(const cn_conv_geo *g) {
+  const size_t direct = partial_weights(g, 0), wino = cn_wino_fits(g) ? partial_weights(g, 1) : 0;
+  return cn_round_floats((direct > wino ? direct : wino) + (size_t)g->f);
+}
 
 /* The work block: every thread's scratch, the chunk partials, the flipped
  * weights (stride 1), Winograd's transformed weights (forward, then input
@@ -251,7 +259,7 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   int lo, hi;
   cn_split(chunks(j->n), t, nt, &lo, &hi);
   for (int ch = lo; ch < hi; ch++) {
-    float *dwt = partials_of(j->p, &g) + (size_t)ch * partial_floats(&g), *restrict db = dwt + (size_t)g.k * g.f;
+    float *dwt = partials_of(j->p, &g) + (size_t)ch * partial_floats(&g), *restrict db = dwt + partial_weights(&g, wino);
     int first = ch * CONV_GRAD_CHUNK, last = first + CONV_GRAD_CHUNK < j->n ? first + CONV_GRAD_CHUNK : j->n;
     for (int f = 0; f < g.f; f++) db[f] = 0.0f;
     for (int i = first; i < last; i++) {
@@ -259,10 +267,7 @@ static void conv_backward_part(void *ctx, int t, int nt) {
       float *dyi = j->dy + (size_t)i * out_size, *dxi = j->dx ? j->dx + (size_t)i * in_size : NULL;
       cn_act_backward(l->act, j->y + (size_t)i * out_size, dyi, 1, l->out);
       for (int f = 0; f < g.f; f++) db[f] += cn_sum(dyi + (size_t)f * g.npix, g.npix);
-      if (wino) { /* dx below, for the chunk's images at once */
-        cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, NULL, work, gemm);
-        continue;
-      }
+      if (wino) continue; /* below, for the chunk's images at once */
       if (stride1(&g)) {
         const int flipped = dx_by_flipped_conv(&g);
         cn_conv1_backward(&g, wf, xi, dyi, dwt, i != first, flipped ? dxi : NULL, work, gemm);
@@ -278,12 +283,41 @@ static void conv_backward_part(void *ctx, int t, int nt) {
         col2im(&g, dcol, dxi);
       }
     }
-    if (wino && j->dx)
+    if (wino) /* dWt is dU here */
       for (int i = first; i < last; i += step) {
         const int nimg = last - i < step ? last - i : step;
-        cn_wino_backward_dx(&g, u_dx, j->dy + (size_t)i * out_size, nimg, j->dx + (size_t)i * in_size, work);
+        cn_wino_backward_dw(&g, j->x + (size_t)i * in_size, j->dy + (size_t)i * out_size, nimg, i != first, dwt, work);
+        if (j->dx)
+          cn_wino_backward_dx(&g, u_dx, j->dy + (size_t)i * out_size, nimg, j->dx + (size_t)i * in_size, work);
       }
   }
+}
+
+/* Winograd: the chunk partials dU and db summed into chunk 0's, chunk 0
+ * first; floats [lo, hi) of them. */
+static void wino_reduce_part(void *ctx, int t, int nt) {
+  const cn_job *j = ctx;
+  const cn_conv_geo g = cn_conv_geometry(j->l);
+  const size_t stride = partial_floats(&g);
+  float *restrict part = partials_of(j->p, &g);
+  const int nchunks = chunks(j->n), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
+  int lo, hi;
+  cn_split(total, t, nt, &lo, &hi);
+  for (int c = 1; c < nchunks; c++) {
+    const float *restrict pc = part + (size_t)c * stride;
+    for (int q = lo; q < hi; q++) part[q] += pc[q];
+  }
+}
+
+/* Winograd: dW [f, k] = G^T dU G of the summed dU, and db; filters [lo, hi). */
+static void wino_gradient_part(void *ctx, int t, int nt) {
+  const cn_job *j = ctx;
+  const cn_conv_geo g = cn_conv_geometry(j->l);
+  const float *du = partials_of(j->p, &g), *db = du + partial_weights(&g, 1);
+  int lo, hi;
+  cn_split(g.f, t, nt, &lo, &hi);
+  cn_wino_weight_gradient(&g, du, lo, hi, j->l->dw);
+  for (int f = lo; f < hi; f++) j->l->db[f] = db[f];
 }
 
 /* dW [f, k] = the sum of the chunk partials dWt [k, f], chunk 0 first, and
@@ -320,7 +354,12 @@ static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy
     cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
   cn_parallel(conv_threads(&g, n, chunks(n), p), conv_backward_part, &j);
-  cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &j);
+  if (winograd(&g, p)) {
+    cn_parallel(conv_threads(&g, n, g.f, p), wino_reduce_part, &j);
+    cn_parallel(conv_threads(&g, n, g.f, p), wino_gradient_part, &j);
+  } else {
+    cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &j);
+  }
 }
 
 const cn_layer_ops cn_conv2d_ops = {conv_params, cn_layer_no_state, conv_work, conv_init, conv_forward,

@@ -124,7 +124,8 @@ static inline lanes add(lanes a, lanes b) { return _mm512_add_ps(a, b); }
 static inline lanes sub(lanes a, lanes b) { return _mm512_sub_ps(a, b); }
 static inline lanes load(const float *p) { return _mm512_loadu_ps(p); }
 static inline void store(float *p, lanes v) { _mm512_storeu_ps(p, v); }
-static inline __mmask16 first(int n) { return (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1); }
+static inline lanes zero(void) { return _mm512_setzero_ps(); }
+static inline __mmask16 first(int n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
 static inline void store_first(float *p, int n, lanes v) { _mm512_mask_storeu_ps(p, first(n), v); }
 /* floats 2q + j of p[0..2*LANES+1], q = 0..15, j = 0..3 */
 static inline void columns_of(const float *p, lanes d[4]) {
@@ -135,6 +136,14 @@ static inline void columns_of(const float *p, lanes d[4]) {
   d[1] = _mm512_permutex2var_ps(a, odd, b);
   d[2] = _mm512_permutex2var_ps(c, even, e);
   d[3] = _mm512_permutex2var_ps(c, odd, e);
+}
+/* p[2q] and p[2q+1] for q = 0..15, of the first n floats (zeros after) */
+static inline void deinterleave(const float *p, int n, lanes *even_out, lanes *odd_out) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const lanes a = _mm512_maskz_loadu_ps(first(n), p), b = _mm512_maskz_loadu_ps(first(n - 16), p + 16);
+  *even_out = _mm512_permutex2var_ps(a, even, b);
+  *odd_out = _mm512_permutex2var_ps(a, odd, b);
 }
 /* y0 [q] and y1 [q] -> p[2q], p[2q+1] for the first n floats */
 static inline void store_interleaved(float *p, int n, lanes y0, lanes y1) {
@@ -170,10 +179,20 @@ static inline lanes load(const float *p) {
   return r;
 }
 static inline void store(float *p, lanes v) { memcpy(p, v.v, sizeof v.v); }
+static inline lanes zero(void) {
+  lanes r = {{0}};
+  return r;
+}
 static inline void store_first(float *p, int n, lanes v) { memcpy(p, v.v, sizeof(float) * (size_t)(n < LANES ? n : LANES)); }
 static inline void columns_of(const float *p, lanes d[4]) {
   for (int j = 0; j < 4; j++)
     for (int q = 0; q < LANES; q++) d[j].v[q] = p[2 * q + j];
+}
+static inline void deinterleave(const float *p, int n, lanes *even_out, lanes *odd_out) {
+  for (int q = 0; q < LANES; q++) {
+    even_out->v[q] = 2 * q < n ? p[2 * q] : 0.0f;
+    odd_out->v[q] = 2 * q + 1 < n ? p[2 * q + 1] : 0.0f;
+  }
 }
 static inline void store_interleaved(float *p, int n, lanes y0, lanes y1) {
   for (int q = 0; 2 * q < n; q++) {
@@ -291,6 +310,17 @@ static void output_transform(const wino *s, const float *restrict m, size_t xi_s
     }
 }
 
+/* V_xi for the nimg images of src [nimg][cin, h, w] (padded into xp) */
+static void input_tiles(const wino *s, const float *src, int nimg, int row, float *xp, float *v) {
+  const size_t in_size = (size_t)s->cin * s->h * s->w, plane = (size_t)s->hp * s->wp;
+  for (int i = 0; i < nimg; i++) {
+    float *xpi = xp + (size_t)i * s->cin * plane;
+    pad_input(s, src + i * in_size, xpi);
+    for (int c = 0; c < s->cin; c++)
+      input_transform(s, xpi + c * plane, v + (size_t)c * row + (size_t)i * s->th * s->tw, plane_stride(s->cin, row));
+  }
+}
+
 /* dst [nimg][cout, oh, ow] = act(conv(src [nimg][cin, h, w]) + bias) with
  * the transformed kernels u [XI][cout, cin]; bias may be NULL. */
 static void wino_conv(const wino *s, const float *u, const float *bias, int relu, const float *src, int nimg,
@@ -299,15 +329,9 @@ static void wino_conv(const wino *s, const float *u, const float *bias, int relu
   work_of(s, nimg, off);
   float *xp = work + off[0], *v = work + off[1], *m = work + off[2], *scratch = work + off[3];
   const int tiles = tiles_of(s, nimg), row = row_of(s, nimg), per_image = s->th * s->tw;
-  const size_t in_size = (size_t)s->cin * s->h * s->w, out_size = (size_t)s->cout * s->oh * s->ow;
-  const size_t plane = (size_t)s->hp * s->wp, v_stride = plane_stride(s->cin, row);
-  const size_t m_stride = plane_stride(s->cout, row);
-  for (int i = 0; i < nimg; i++) {
-    float *xpi = xp + (size_t)i * s->cin * plane;
-    pad_input(s, src + i * in_size, xpi);
-    for (int c = 0; c < s->cin; c++)
-      input_transform(s, xpi + c * plane, v + (size_t)c * row + (size_t)i * per_image, v_stride);
-  }
+  const size_t out_size = (size_t)s->cout * s->oh * s->ow;
+  const size_t v_stride = plane_stride(s->cin, row), m_stride = plane_stride(s->cout, row);
+  input_tiles(s, src, nimg, row, xp, v);
   for (int xi = 0; xi < XI; xi++)
     cn_gemm(s->cout, tiles, s->cin, cn_mat(u + (size_t)xi * s->cout * s->cin, s->cin, 1),
             cn_mat(v + xi * v_stride, row, 1), m + xi * m_stride, row, 0, NULL, scratch);
@@ -315,6 +339,88 @@ static void wino_conv(const wino *s, const float *u, const float *bias, int relu
     for (int f = 0; f < s->cout; f++)
       output_transform(s, m + (size_t)f * row + (size_t)i * per_image, m_stride, bias ? bias[f] : 0.0f, relu,
                        dst + i * out_size + (size_t)f * s->oh * s->ow);
+}
+
+/* dM_xi [t] = (A dY A^T)_xi for the tiles t of one output channel of one
+ * image, dy [oh, ow] (zero past its edges): the adjoint of
+ * output_transform; dm points at the channel's tile 0 in dM_0. */
+static void output_gradient_transform(const wino *s, const float *restrict dy, float *restrict dm, size_t xi_stride) {
+  for (int ty = 0; ty < s->th; ty++)
+    for (int t0 = 0; t0 < s->tw; t0 += LANES) {
+      const int x0 = 2 * t0, cols = s->ow - x0;
+      lanes y[2][2]; /* y[i][j]: dY (i, j) of each tile */
+      for (int i = 0; i < 2; i++)
+        if (2 * ty + i < s->oh)
+          deinterleave(dy + (size_t)(2 * ty + i) * s->ow + x0, cols, &y[i][0], &y[i][1]);
+        else
+          y[i][0] = y[i][1] = zero();
+      lanes r[4][2];
+      for (int j = 0; j < 2; j++) { /* A dY, column j */
+        const lanes a = y[0][j], b = y[1][j];
+        r[0][j] = a;
+        r[1][j] = add(a, b);
+        r[2][j] = sub(a, b);
+        r[3][j] = sub(zero(), b);
+      }
+      float *restrict dst = dm + (size_t)ty * s->tw + t0;
+      for (int i = 0; i < 4; i++) { /* (A dY) A^T, row i */
+        const lanes a = r[i][0], b = r[i][1];
+        store(dst + (4 * i + 0) * xi_stride, a);
+        store(dst + (4 * i + 1) * xi_stride, add(a, b));
+        store(dst + (4 * i + 2) * xi_stride, sub(a, b));
+        store(dst + (4 * i + 3) * xi_stride, sub(zero(), b));
+      }
+    }
+}
+
+void cn_wino_backward_dw(const cn_conv_geo *g, const float *x, const float *dy, int nimg, int accumulate, float *du,
+                         float *work) {
+  const wino s = forward_of(g);
+  size_t off[4];
+  work_of(&s, nimg, off);
+  float *xp = work + off[0], *v = work + off[1], *dm = work + off[2], *scratch = work + off[3];
+  const int tiles = tiles_of(&s, nimg), row = row_of(&s, nimg);
+  const size_t v_stride = plane_stride(s.cin, row), m_stride = plane_stride(s.cout, row);
+  const size_t out_size = (size_t)s.cout * s.oh * s.ow;
+  input_tiles(&s, x, nimg, row, xp, v);
+  for (int i = 0; i < nimg; i++)
+    for (int f = 0; f < s.cout; f++)
+      output_gradient_transform(&s, dy + i * out_size + (size_t)f * s.oh * s.ow,
+                                dm + (size_t)f * row + (size_t)i * s.th * s.tw, m_stride);
+  /* dU_xi [f, c] (+)= dM_xi [f, tiles] . V_xi [c, tiles]^T */
+  for (int xi = 0; xi < XI; xi++) {
+    const cn_matrix vt = cn_mat(v + xi * v_stride, 1, row);
+    cn_gemm(s.cout, s.cin, tiles, cn_mat(dm + xi * m_stride, row, 1), vt, du + (size_t)xi * s.cout * s.cin, s.cin,
+            accumulate, NULL, scratch);
+  }
+}
+
+void cn_wino_weight_gradient(const cn_conv_geo *g, const float *du, int lo, int hi, float *dw) {
+  /* dg = G^T dU G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1], for
+   * LANES input channels c side by side; dw [f, c*9 + ky*3 + kx] */
+  const size_t plane = (size_t)g->f * g->c;
+  for (int f = lo; f < hi; f++)
+    for (int c0 = 0; c0 < g->c; c0 += LANES) {
+      const int n = g->c - c0 < LANES ? g->c - c0 : LANES;
+      lanes u[4][4], t[3][4];
+      for (int xi = 0; xi < XI; xi++) u[xi / 4][xi % 4] = gather(du + xi * plane + (size_t)f * g->c + c0, 1, n);
+      for (int j = 0; j < 4; j++) { /* G^T dU, column j */
+        const lanes mid = half(add(u[1][j], u[2][j]));
+        t[0][j] = add(u[0][j], mid);
+        t[1][j] = half(sub(u[1][j], u[2][j]));
+        t[2][j] = add(mid, u[3][j]);
+      }
+      for (int i = 0; i < 3; i++) { /* (G^T dU) G, row i */
+        const lanes mid = half(add(t[i][1], t[i][2]));
+        float out[3][LANES];
+        store(out[0], add(t[i][0], mid));
+        store(out[1], half(sub(t[i][1], t[i][2])));
+        store(out[2], add(mid, t[i][3]));
+        float *restrict row = dw + ((size_t)f * g->c + c0) * 9 + i * 3;
+        for (int q = 0; q < n; q++)
+          for (int kx = 0; kx < 3; kx++) row[q * 9 + kx] = out[kx][q];
+      }
+    }
 }
 
 void cn_wino_forward(const cn_conv_geo *g, const float *u, const float *bias, int relu, const float *x, int nimg,
