@@ -179,6 +179,31 @@ static void bn_backward_features(cn_layer *l, const float *restrict x, const flo
   }
 }
 
+/* One channel plane of one image: dy masked by the fused relu (when
+ * relu), and sum dy and sum dy * (x - mu) of it, in one pass: the same
+ * operations in the same order as cn_act_backward_span, cn_sum and
+ * cn_dot_dev one after the other, so the same bits. */
+static void plane_sums(float *restrict dy, const float *restrict y, const float *restrict x, int n, float mu, int relu,
+                       float *sum, float *dot) {
+  float acc[CN_LANES] = {0}, acc_dev[CN_LANES] = {0};
+  int j = 0;
+  for (; j + CN_LANES <= n; j += CN_LANES)
+    for (int q = 0; q < CN_LANES; q++) {
+      const float d = relu && !(y[j + q] > 0.0f) ? 0.0f : dy[j + q];
+      dy[j + q] = d;
+      acc[q] += d;
+      acc_dev[q] += d * (x[j + q] - mu);
+    }
+  for (int q = 0; j + q < n; q++) {
+    const float d = relu && !(y[j + q] > 0.0f) ? 0.0f : dy[j + q];
+    dy[j + q] = d;
+    acc[q] += d;
+    acc_dev[q] += d * (x[j + q] - mu);
+  }
+  *sum = cn_lanes_total(acc);
+  *dot = cn_lanes_total(acc_dev);
+}
+
 /* Training-mode backward, with xhat = (x - mean) * istd over the m values:
  *   dgamma = sum dy * xhat, dbeta = sum dy,
  *   dx = gamma * istd / m * (m * dy - dbeta - xhat * dgamma). */
@@ -200,11 +225,11 @@ static void bn_backward_part(void *ctx, int t, int nt) {
     const float mu = mean[c], is = istd[c];
     float sum_dy = 0.0f, sum_dy_dev = 0.0f;
     for (int i = 0; i < n; i++) {
-      const float *xc = x + i * stride + (size_t)c * S;
-      float *dc = dy + i * stride + (size_t)c * S;
-      cn_act_backward_span(l->act, y + i * stride + (size_t)c * S, dc, (size_t)S);
-      sum_dy += cn_sum(dc, S);
-      sum_dy_dev += cn_dot_dev(dc, xc, S, mu);
+      float s, d;
+      plane_sums(dy + i * stride + (size_t)c * S, y + i * stride + (size_t)c * S, x + i * stride + (size_t)c * S, S,
+                 mu, l->act == CN_ACT_RELU, &s, &d);
+      sum_dy += s;
+      sum_dy_dev += d;
     }
     const float sum_dy_xhat = sum_dy_dev * is;
     l->dw[c] = sum_dy_xhat;
