@@ -1,5 +1,5 @@
-/* Internal to conv2d: the convolution's geometry and its two ways of
- * turning one image into GEMMs (gemm.h).
+/* Internal to conv2d: the convolution's geometry and its three ways of
+ * turning images into GEMMs (gemm.h).
  *
  * - Stride 1 (conv_shifted.c): the image is zero-padded once, and each row
  *   k = (c, ky, kx) of the im2col matrix is then a plain shifted row of the

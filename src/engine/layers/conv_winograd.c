@@ -9,11 +9,14 @@
  * with 16 multiplies per tile and channel pair instead of 36: 2.25 times
  * fewer. The transforms are additions (and halvings for G), done in fp32.
  *
- * Used for the forward pass and for the input gradient (the convolution
- * of the padded output gradient with the flipped, transposed kernels).
- * Each output is one fixed sequence of operations (transform, one GEMM
- * chain per xi over cin in order, transform), so results do not depend on
- * the batch size, the images grouped into one call or the thread. */
+ * Used for the forward pass, the input gradient (the convolution of the
+ * padded output gradient with the flipped, transposed kernels) and the
+ * weight gradient (in the transformed domain: dU_xi = dM_xi . V_xi^T over
+ * the tiles, with dM = A dY A^T the adjoint of the output transform, then
+ * dW = G^T dU G). Each output is one fixed sequence of operations
+ * (transform, one GEMM chain per xi in order, transform), so results do
+ * not depend on the batch size, the images grouped into one call or the
+ * thread. */
 #include <string.h>
 
 #include "engine/layers/conv.h"
