@@ -120,9 +120,9 @@ static size_t per_thread(const cn_conv_geo *g) {
   return direct > wino ? direct : wino;
 }
 
-/* One partial dWt [k, f] and db [f] per chunk of images. */
-/* Its weight part: dWt [k, f], or for Winograd dU [16][f, c] (transformed
- * back to dW once, after the chunks are summed). */
+/* One partial per chunk of images: its weight part, dWt [k, f], or for
+ * Winograd dU [16][f, c] (transformed back to dW once, after the chunks
+ * are summed), then db [f]. */
 static size_t partial_weights(const cn_conv_geo *g, int wino) {
   return wino ? cn_wino_weights_floats(g) : (size_t)g->k * g->f;
 }
@@ -243,8 +243,9 @@ static void conv_forward(cn_layer *l, const float *x, float *y, int n, int train
   cn_parallel(conv_threads(&g, n, n, p), conv_forward_part, &j);
 }
 
-/* dy [n, f, oh, ow] (becomes d pre-activation) -> one partial dWt [k, f]
- * and db [f] per chunk of images, dx [n, c, h, w]; chunks [lo, hi) */
+/* dy [n, f, oh, ow] (becomes d pre-activation) -> one partial (dWt [k, f]
+ * or Winograd's dU, and db [f]) per chunk of images, dx [n, c, h, w];
+ * chunks [lo, hi) */
 static void conv_backward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;

@@ -130,23 +130,21 @@ static inline void store(float *p, lanes v) { _mm512_storeu_ps(p, v); }
 static inline lanes zero(void) { return _mm512_setzero_ps(); }
 static inline __mmask16 first(int n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
 static inline void store_first(float *p, int n, lanes v) { _mm512_mask_storeu_ps(p, first(n), v); }
-/* floats 2q + j of p[0..2*LANES+1], q = 0..15, j = 0..3 */
-static inline void columns_of(const float *p, lanes d[4]) {
+/* the even and odd floats of a then b (32 floats) */
+static inline void split_even_odd(lanes a, lanes b, lanes *even_out, lanes *odd_out) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const lanes a = load(p), b = load(p + 16), c = load(p + 2), e = load(p + 18);
-  d[0] = _mm512_permutex2var_ps(a, even, b);
-  d[1] = _mm512_permutex2var_ps(a, odd, b);
-  d[2] = _mm512_permutex2var_ps(c, even, e);
-  d[3] = _mm512_permutex2var_ps(c, odd, e);
+  *even_out = _mm512_permutex2var_ps(a, even, b);
+  *odd_out = _mm512_permutex2var_ps(a, odd, b);
+}
+/* floats 2q + j of p[0..2*LANES+1], q = 0..15, j = 0..3 */
+static inline void columns_of(const float *p, lanes d[4]) {
+  split_even_odd(load(p), load(p + 16), &d[0], &d[1]);
+  split_even_odd(load(p + 2), load(p + 18), &d[2], &d[3]);
 }
 /* p[2q] and p[2q+1] for q = 0..15, of the first n floats (zeros after) */
 static inline void deinterleave(const float *p, int n, lanes *even_out, lanes *odd_out) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const lanes a = _mm512_maskz_loadu_ps(first(n), p), b = _mm512_maskz_loadu_ps(first(n - 16), p + 16);
-  *even_out = _mm512_permutex2var_ps(a, even, b);
-  *odd_out = _mm512_permutex2var_ps(a, odd, b);
+  split_even_odd(_mm512_maskz_loadu_ps(first(n), p), _mm512_maskz_loadu_ps(first(n - 16), p + 16), even_out, odd_out);
 }
 /* y0 [q] and y1 [q] -> p[2q], p[2q+1] for the first n floats */
 static inline void store_interleaved(float *p, int n, lanes y0, lanes y1) {
