@@ -257,28 +257,36 @@ void cn_wino_weights(const cn_conv_geo *g, const float *w, int for_dx, int lo, i
 
 /* V_xi [c, t] = (B^T d B)_xi for the tiles t of one padded plane xp,
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]; v points at tile 0 of
- * the plane's channel in V_0, xi_stride apart. */
+ * the plane's channel in V_0, xi_stride apart. A tile row's last two
+ * input rows are the next one's first two: their columns are read once,
+ * going down a column of LANES-tile groups. The groups go right to left:
+ * what the last group of a tile row stores past the row (whole vectors,
+ * see row_of) lands on the next row's first group, which comes later. */
 static void input_transform(const wino *s, const float *restrict xp, float *restrict v, size_t xi_stride) {
-  for (int ty = 0; ty < s->th; ty++)
-    for (int t0 = 0; t0 < s->tw; t0 += LANES) {
-      lanes d[4][4], e[4];
-      for (int i = 0; i < 4; i++) columns_of(xp + (size_t)(2 * ty + i) * s->wp + 2 * t0, d[i]);
-      float *restrict dst = v + (size_t)ty * s->tw + t0;
+  for (int t0 = (s->tw - 1) / LANES * LANES; t0 >= 0; t0 -= LANES) {
+    lanes d[4][4], bt[4][4];
+    for (int i = 0; i < 2; i++) columns_of(xp + (size_t)i * s->wp + 2 * t0, d[i]);
+    for (int ty = 0; ty < s->th; ty++) {
+      for (int i = 2; i < 4; i++) columns_of(xp + (size_t)(2 * ty + i) * s->wp + 2 * t0, d[i]);
       for (int j = 0; j < 4; j++) { /* B^T d, column j */
-        const lanes d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j];
-        d[0][j] = sub(d0, d2);
-        d[1][j] = add(d1, d2);
-        d[2][j] = sub(d2, d1);
-        d[3][j] = sub(d1, d3);
+        bt[0][j] = sub(d[0][j], d[2][j]);
+        bt[1][j] = add(d[1][j], d[2][j]);
+        bt[2][j] = sub(d[2][j], d[1][j]);
+        bt[3][j] = sub(d[1][j], d[3][j]);
       }
+      float *restrict dst = v + (size_t)ty * s->tw + t0;
       for (int i = 0; i < 4; i++) { /* (B^T d) B, row i */
-        e[0] = sub(d[i][0], d[i][2]);
-        e[1] = add(d[i][1], d[i][2]);
-        e[2] = sub(d[i][2], d[i][1]);
-        e[3] = sub(d[i][1], d[i][3]);
-        for (int j = 0; j < 4; j++) store(dst + (4 * i + j) * xi_stride, e[j]);
+        store(dst + (4 * i + 0) * xi_stride, sub(bt[i][0], bt[i][2]));
+        store(dst + (4 * i + 1) * xi_stride, add(bt[i][1], bt[i][2]));
+        store(dst + (4 * i + 2) * xi_stride, sub(bt[i][2], bt[i][1]));
+        store(dst + (4 * i + 3) * xi_stride, sub(bt[i][1], bt[i][3]));
+      }
+      for (int j = 0; j < 4; j++) {
+        d[0][j] = d[2][j];
+        d[1][j] = d[3][j];
       }
     }
+  }
 }
 
 /* out [oh, ow] of one output channel = act((A^T m A) + bias) for the tiles
