@@ -47,29 +47,6 @@ size_t cn_gemm_scratch_floats(void) {
   return fp32 > bf16 ? fp32 : bf16;
 }
 
-#if GEMM_SIMD
-/* dst [8][ldd] = the transpose of the 8x8 block src [8 columns, cs apart][8 k]:
- * row k of dst holds element k of each column. */
-static inline void transpose_8x8(const float *src, ptrdiff_t cs, float *dst, ptrdiff_t ldd) {
-  __m256 r[8], t[8], s[8];
-  for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_ps(src + c * cs);
-  for (int c = 0; c < 8; c += 2) {
-    t[c] = _mm256_unpacklo_ps(r[c], r[c + 1]);
-    t[c + 1] = _mm256_unpackhi_ps(r[c], r[c + 1]);
-  }
-  for (int c = 0; c < 8; c += 4) {
-    s[c] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    s[c + 1] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    s[c + 2] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    s[c + 3] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int k = 0; k < 4; k++) {
-    _mm256_storeu_ps(dst + k * ldd, _mm256_permute2f128_ps(s[k], s[k + 4], 0x20));
-    _mm256_storeu_ps(dst + (k + 4) * ldd, _mm256_permute2f128_ps(s[k], s[k + 4], 0x31));
-  }
-}
-#endif
-
 /* pack_b for a B whose columns are contiguous in k (rs = 1: a transposed
  * operand such as dy^T or V^T): whole 8x8 blocks through vector
  * transposes, which the scalar copy (one float per store) was several
@@ -80,7 +57,12 @@ static int pack_b_columns(const cn_matrix *b, int k0, int kc, int j0, int nc, fl
   for (; c + 8 <= nc; c += 8) {
     const float *src = b->p + (ptrdiff_t)(j0 + c) * b->cs + k0;
     int k = 0;
-    for (; k + 8 <= kc; k += 8) transpose_8x8(src + k, b->cs, dst + (size_t)k * NR + c, NR);
+    for (; k + 8 <= kc; k += 8) {
+      __m256 r[8];
+      for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(src + q * b->cs + k);
+      cn_transpose8(r);
+      for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (size_t)(k + q) * NR + c, r[q]);
+    }
     for (; k < kc; k++)
       for (int q = 0; q < 8; q++) dst[(size_t)k * NR + c + q] = src[q * b->cs + k];
   }

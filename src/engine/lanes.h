@@ -1,5 +1,5 @@
 /* Internal: the first n of 8 float lanes, for loads and stores that stop
- * at the end of a row. With AVX-512VL a mask register; with AVX2 alone a
+ * at the end of a row; and an 8x8 transpose. With AVX-512VL a mask register; with AVX2 alone a
  * vector mask (maskload/maskstore). Lanes left out are not read, so a
  * masked load may reach past the end of an array. */
 #ifndef CN_ENGINE_LANES_H
@@ -22,6 +22,25 @@ static inline cn_lane_mask cn_lanes(int n) {
 static inline __m256 cn_load_lanes(const float *p, cn_lane_mask m) { return _mm256_maskload_ps(p, m); }
 static inline void cn_store_lanes(float *p, cn_lane_mask m, __m256 v) { _mm256_maskstore_ps(p, m, v); }
 #endif
+
+/* r[k] <- the k-th floats of r[0..7]: an 8x8 transpose in registers. */
+static inline void cn_transpose8(__m256 r[8]) {
+  __m256 t[8], s[8];
+  for (int c = 0; c < 8; c += 2) {
+    t[c] = _mm256_unpacklo_ps(r[c], r[c + 1]);
+    t[c + 1] = _mm256_unpackhi_ps(r[c], r[c + 1]);
+  }
+  for (int c = 0; c < 8; c += 4) {
+    s[c] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    s[c + 1] = _mm256_shuffle_ps(t[c], t[c + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    s[c + 2] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    s[c + 3] = _mm256_shuffle_ps(t[c + 1], t[c + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int k = 0; k < 4; k++) {
+    r[k] = _mm256_permute2f128_ps(s[k], s[k + 4], 0x20);
+    r[k + 4] = _mm256_permute2f128_ps(s[k], s[k + 4], 0x31);
+  }
+}
 
 #else
 #define CN_LANE_MASKS 0

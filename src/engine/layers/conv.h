@@ -10,12 +10,12 @@
  *   the padded output gradient with the flipped, transposed weights.
  * - Any stride (conv2d.c): an explicit im2col matrix per image.
  * - 3x3 stride 1 with enough channels, fp32 (conv_winograd.c): Winograd's
- *   F(2x2, 3x3) for the forward pass and both gradients, 2.25 times
- *   fewer multiplies.
+ *   F(4x4, 3x3) for the forward pass and both gradients, 3 to 4 times
+ *   fewer multiplies, on channels-last copies of the images.
  *
  * The first two produce the weight gradient transposed, dWt [c*kh*kw, f],
  * which the layer sums over images and transposes once per batch;
- * Winograd's is summed transformed, dU [16][f, c], and transformed back
+ * Winograd's is summed transformed, dU' [36][f, c], and transformed back
  * once per batch. */
 #ifndef CN_ENGINE_CONV_H
 #define CN_ENGINE_CONV_H
@@ -61,25 +61,30 @@ size_t cn_conv1_columns_floats(const cn_conv_geo *g);
 void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
                                      float *dcol, cn_gemm_fn *gemm);
 
-/* ---- Winograd F(2x2, 3x3) (conv_winograd.c) ---- */
+/* ---- Winograd F(4x4, 3x3) (conv_winograd.c) ---- */
 
-/* Both channel counts at least this: with fewer, the 16 GEMMs over the
+/* Both channel counts at least this: with fewer, the 36 GEMMs over the
  * channels are too short to gain over the shifted-row GEMM. */
 #define CN_WINO_MIN_CHANNELS 8
-/* Images one call takes at most (their tiles side by side). */
-#define CN_WINO_MAX_IMAGES 4
+/* Images one call takes at most (their tiles side by side), and the
+ * chunk of images whose weight gradient is summed into one partial. */
+#define CN_WINO_MAX_IMAGES 8
 
 /* 1 when layer g can go through Winograd (3x3, stride 1, channels). */
 int cn_wino_fits(const cn_conv_geo *g);
 /* Images per call: enough for wide GEMMs on small maps. */
 int cn_wino_images(const cn_conv_geo *g);
-/* Floats of one set of transformed kernels, [16][f, c] or [16][c, f]. */
+/* Floats of one set of transformed kernels, forward [36][c, f] or input
+ * gradient [36][f, c] (the last dimension rounded up to 16). */
 size_t cn_wino_weights_floats(const cn_conv_geo *g);
+/* Floats of the transformed weight gradient dU' [36][f, c] (c rounded up
+ * to 16). */
+size_t cn_wino_gradient_floats(const cn_conv_geo *g);
 /* Per-thread scratch for cn_wino_forward and cn_wino_backward_dx. */
 size_t cn_wino_work_floats(const cn_conv_geo *g);
 /* The transformed kernels of w [f, c, 3, 3] into u, rows [lo, hi) of
- * them: for the forward pass (for_dx 0) U [16][f, c], rows f; for the
- * input gradient (for_dx 1) of the flipped kernels, U [16][c, f], rows c. */
+ * them: for the forward pass (for_dx 0) U' [36][c, f], rows c; for the
+ * input gradient (for_dx 1) of the flipped kernels, U' [36][f, c], rows f. */
 void cn_wino_weights(const cn_conv_geo *g, const float *w, int for_dx, int lo, int hi, float *u);
 /* y [nimg][f, oh, ow] = act(conv(x [nimg][c, h, w]) + bias), relu or none;
  * nimg <= cn_wino_images(g). */
@@ -87,13 +92,13 @@ void cn_wino_forward(const cn_conv_geo *g, const float *u, const float *bias, in
                      float *y, float *work);
 /* dx [nimg][c, h, w] from dy [nimg][f, oh, ow] (d pre-activation). */
 void cn_wino_backward_dx(const cn_conv_geo *g, const float *u_dx, const float *dy, int nimg, float *dx, float *work);
-/* The weight gradient in the transformed domain: du [16][f, c] (+)=
- * dM . V^T over the tiles of nimg images, x [nimg][c, h, w] and
- * dy [nimg][f, oh, ow]; du holds cn_wino_weights_floats(g) floats. */
+/* The weight gradient in the transformed domain: du [36][f, c] (+)=
+ * dM^T . V over the tiles of nimg images, x [nimg][c, h, w] and
+ * dy [nimg][f, oh, ow]; du holds cn_wino_gradient_floats(g) floats. */
 void cn_wino_backward_dw(const cn_conv_geo *g, const float *x, const float *dy, int nimg, int accumulate, float *du,
                          float *work);
-/* dw [f, c*9 + ky*3 + kx] = the weight gradient G^T dU G of du, filters
- * f in [lo, hi). */
+/* dw [f, c*9 + ky*3 + kx] = the weight gradient G'^T dU' G' of du,
+ * filters f in [lo, hi). */
 void cn_wino_weight_gradient(const cn_conv_geo *g, const float *du, int lo, int hi, float *dw);
 
 #endif

@@ -6,10 +6,11 @@
  *   y_i [f, oh*ow] = W [f, c*kh*kw] . col_i [c*kh*kw, oh*ow],
  * bias and relu applied as the GEMM's tiles are stored. fp32 3x3 layers
  * with enough channels take the forward pass and both gradients through
- * Winograd's F(2x2, 3x3) instead (conv_winograd.c).
+ * Winograd's F(4x4, 3x3) instead (conv_winograd.c).
  * Threads take whole images. Weight gradients are summed per fixed chunk of
- * CONV_GRAD_CHUNK images, then the chunks in order; with gemm.h's fixed
- * summation order the result does not depend on the thread count. */
+ * images (CONV_GRAD_CHUNK, or CN_WINO_MAX_IMAGES for Winograd), then the
+ * chunks in order; with gemm.h's fixed summation order the result does not
+ * depend on the thread count. */
 #include <string.h>
 
 #include "engine/layers/conv.h"
@@ -103,7 +104,15 @@ static size_t conv_params(const cn_layer *l) {
   return (size_t)g.f * g.k + (size_t)g.f;
 }
 
-static int chunks(int n) { return (n + CONV_GRAD_CHUNK - 1) / CONV_GRAD_CHUNK; }
+/* Images per chunk of the weight gradient: Winograd's are larger, so that
+ * its transformed partials (36 planes of f x c) are fewer and each call's
+ * GEMM sums over more tiles. */
+static int chunk_size(const cn_conv_geo *g, const cn_pass *p) {
+  return winograd(g, p) ? CN_WINO_MAX_IMAGES : CONV_GRAD_CHUNK;
+}
+static int chunks_of(int n, int size) { return (n + size - 1) / size; }
+/* The most chunks a pass can have: the work block is laid out for these. */
+static int chunks(int n) { return chunks_of(n, CONV_GRAD_CHUNK); }
 
 /* Scratch of one thread: an im2col matrix, its gradient and GEMM scratch,
  * or for stride 1 conv_shifted.c's buffers (and the column gradient when
@@ -121,10 +130,10 @@ static size_t per_thread(const cn_conv_geo *g) {
 }
 
 /* One partial per chunk of images: its weight part, dWt [k, f], or for
- * Winograd dU [16][f, c] (transformed back to dW once, after the chunks
+ * Winograd dU' [36][f, c] (transformed back to dW once, after the chunks
  * are summed), then db [f]. */
 static size_t partial_weights(const cn_conv_geo *g, int wino) {
-  return wino ? cn_wino_weights_floats(g) : (size_t)g->k * g->f;
+  return wino ? cn_wino_gradient_floats(g) : (size_t)g->k * g->f;
 }
 static size_t partial_floats(const cn_conv_geo *g) {
   const size_t direct = partial_weights(g, 0), wino = cn_wino_fits(g) ? partial_weights(g, 1) : 0;
@@ -183,13 +192,13 @@ typedef struct {
 static void wino_weights_part(void *ctx, int t, int nt) {
   const wino_weights_job *j = ctx;
   int lo, hi;
-  cn_split(j->for_dx ? j->g->c : j->g->f, t, nt, &lo, &hi);
+  cn_split(j->for_dx ? j->g->f : j->g->c, t, nt, &lo, &hi);
   cn_wino_weights(j->g, j->w, j->for_dx, lo, hi, j->u);
 }
 
 static void wino_weights(const cn_conv_geo *g, const float *w, int for_dx, float *u, const cn_pass *p) {
   wino_weights_job j = {g, w, u, for_dx};
-  const int rows = for_dx ? g->c : g->f, nt = p->threads < rows ? p->threads : rows;
+  const int rows = for_dx ? g->f : g->c, nt = p->threads < rows ? p->threads : rows;
   cn_parallel((double)g->f * g->c < 1024 ? 1 : nt, wino_weights_part, &j);
 }
 
@@ -258,10 +267,11 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   const int wino = winograd(&g, j->p), step = cn_wino_images(&g);
   const float *u_dx = wino_weights_of(j->p, &g, j->n, 1);
   int lo, hi;
-  cn_split(chunks(j->n), t, nt, &lo, &hi);
+  const int size = chunk_size(&g, j->p);
+  cn_split(chunks_of(j->n, size), t, nt, &lo, &hi);
   for (int ch = lo; ch < hi; ch++) {
     float *dwt = partials_of(j->p, &g) + (size_t)ch * partial_floats(&g), *restrict db = dwt + partial_weights(&g, wino);
-    int first = ch * CONV_GRAD_CHUNK, last = first + CONV_GRAD_CHUNK < j->n ? first + CONV_GRAD_CHUNK : j->n;
+    int first = ch * size, last = first + size < j->n ? first + size : j->n;
     for (int f = 0; f < g.f; f++) db[f] = 0.0f;
     for (int i = first; i < last; i++) {
       const float *xi = j->x + (size_t)i * in_size;
@@ -301,7 +311,7 @@ static void wino_reduce_part(void *ctx, int t, int nt) {
   const cn_conv_geo g = cn_conv_geometry(j->l);
   const size_t stride = partial_floats(&g);
   float *restrict part = partials_of(j->p, &g);
-  const int nchunks = chunks(j->n), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
+  const int nchunks = chunks_of(j->n, CN_WINO_MAX_IMAGES), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
   int lo, hi;
   cn_split(total, t, nt, &lo, &hi);
   for (int c = 1; c < nchunks; c++) {
@@ -354,7 +364,7 @@ static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy
   else if (dx && dx_by_flipped_conv(&g))
     cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  cn_parallel(conv_threads(&g, n, chunks(n), p), conv_backward_part, &j);
+  cn_parallel(conv_threads(&g, n, chunks_of(n, chunk_size(&g, p)), p), conv_backward_part, &j);
   if (winograd(&g, p)) {
     cn_parallel(conv_threads(&g, n, g.f, p), wino_reduce_part, &j);
     cn_parallel(conv_threads(&g, n, g.f, p), wino_gradient_part, &j);
