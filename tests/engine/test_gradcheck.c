@@ -157,7 +157,7 @@ static void test_conv(void) {
   conv_case(2, 6, 6, 5, 2, 2, 1, 1, 0, CN_ACT_NONE, "conv valid 2x2, dx via columns");
   conv_case(2, 5, 6, 5, 2, 3, 1, 1, 1, CN_ACT_NONE, "conv same 2x3 (asymmetric padding), dx via columns");
   conv_case(3, 9, 9, 16, 5, 5, 1, 1, 0, CN_ACT_TANH, "conv valid 5x5 tanh, dx via columns (lenet's second)");
-  /* 3x3 with 8 or more channels each way: Winograd F(2x2, 3x3) for y and dx */
+  /* 3x3 with 8 or more channels each way: Winograd F(4x4, 3x3) for y, dx and dW */
   conv_case(8, 5, 6, 8, 3, 3, 1, 1, 1, CN_ACT_TANH, "conv same 3x3 8->8 tanh (Winograd)");
   conv_case(9, 7, 5, 10, 3, 3, 1, 1, 0, CN_ACT_NONE, "conv valid 3x3 9->10 (Winograd, odd maps)");
 }

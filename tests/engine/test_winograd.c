@@ -1,4 +1,4 @@
-/* The Winograd F(2x2, 3x3) convolution (src/engine/layers/conv_winograd.c)
+/* The Winograd F(4x4, 3x3) convolution (src/engine/layers/conv_winograd.c)
  * against the definition, computed in double:
  * - the forward pass (bias, relu) and the input gradient, on even and odd
  *   maps, `same` and `valid` padding, and more output than input channels
