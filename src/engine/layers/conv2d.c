@@ -311,7 +311,7 @@ static void wino_reduce_part(void *ctx, int t, int nt) {
   const cn_conv_geo g = cn_conv_geometry(j->l);
   const size_t stride = partial_floats(&g);
   float *restrict part = partials_of(j->p, &g);
-  const int nchunks = chunks_of(j->n, CN_WINO_MAX_IMAGES), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
+  const int nchunks = chunks_of(j->n, chunk_size(&g, j->p)), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
   int lo, hi;
   cn_split(total, t, nt, &lo, &hi);
   for (int c = 1; c < nchunks; c++) {
