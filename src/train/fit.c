@@ -14,7 +14,7 @@
 #include "cnist/train.h"
 #include "core/error.h"
 #include "core/mkdirs.h"
-#include "train/files.h"
+#include "core/file.h"
 #include "train/run.h"
 
 enum { RNG_SHUFFLE = 3 };

@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 #include "train/confusion_json.h"
-#include "train/files.h"
+#include "core/file.h"
 
 static int write_json(const char *dir, const char *name, cJSON *root) {
   char path[4200];

@@ -13,7 +13,7 @@
 #include "cnist.h"
 #include "engine/gemm.h"
 #include "test.h"
-#include "train/files.h"
+#include "core/file.h"
 
 extern char **environ;
 #define CNIST CN_BINARY_DIR "/cnist"

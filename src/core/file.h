@@ -1,6 +1,6 @@
-/* Internal: small-file helpers for run folders. */
-#ifndef CN_TRAIN_FILES_H
-#define CN_TRAIN_FILES_H
+/* Internal: whole-file helpers: atomic writes, bounded reads. */
+#ifndef CN_CORE_FILE_H
+#define CN_CORE_FILE_H
 
 #include <stddef.h>
 

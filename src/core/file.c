@@ -1,5 +1,5 @@
-/* Small-file helpers for run folders: atomic writes, bounded reads. */
-#include "train/files.h"
+/* Whole-file helpers: atomic writes, bounded reads (one reader for every module). */
+#include "core/file.h"
 
 #include <errno.h>
 #include <stdio.h>
