@@ -12,6 +12,7 @@
 
 #include "cnist/core.h"       /* status codes, errors, threads, RNG, tensor views */
 #include "cnist/data.h"       /* IDX files, datasets, split, shuffle, batches */
+#include "cnist/augment.h"    /* augmentation on the fly: affine, elastic, erasing */
 #include "cnist/spec.h"       /* model description: model files, zoo, shapes */
 #include "cnist/model.h"      /* the network: build, forward, backward */
 #include "cnist/optim.h"      /* SGD, Adam, RMSprop */

@@ -1,0 +1,62 @@
+/* Data augmentation on the fly, in the batcher: random affine transforms
+ * (rotation, zoom per axis, shear, translation) sampled bilinearly, elastic
+ * distortion (Simard et al. 2003) and random erasing (Zhong et al. 2017).
+ *
+ * Every image draws its own transform from (seed, epoch, image index), so
+ * an augmented batch is the same at any thread count, in any batch split,
+ * and after a resume: nothing carries over from one image to the next. */
+#ifndef CNIST_AUGMENT_H
+#define CNIST_AUGMENT_H
+
+#include <stdint.h>
+
+#include "cnist/data.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What to draw; all zero means no augmentation. Ranges follow Keras's
+ * ImageDataGenerator: rotation and shear in degrees, each uniform in
+ * [-r, r]; zoom scales each axis independently by a factor uniform in
+ * [1 - zoom, 1 + zoom]; shift moves each axis by up to that fraction of
+ * the image's size. */
+typedef struct {
+  float rotation;      /* degrees, 0..180 */
+  float zoom;          /* 0..0.9 */
+  float shear;         /* degrees, 0..60 */
+  float shift;         /* fraction of the size, 0..0.5 */
+  float elastic_alpha; /* displacement scale in pixels (Simard: 34); 0: off */
+  float elastic_sigma; /* smoothing of the displacement field in pixels (Simard: 4), 0.5..10 */
+  float erase;         /* probability of erasing one rectangle, 0..1 */
+} cn_augment;
+
+/* Checks every field against the ranges above; CN_EINVAL names the first
+ * field out of range. */
+int cn_augment_check(const cn_augment *a);
+/* 1 when a asks for anything (a NULL a asks for nothing). */
+int cn_augment_active(const cn_augment *a);
+
+/* Holds a checked cn_augment and the scratch memory of up to `threads`
+ * concurrent images of rows x cols, so that filling a batch allocates
+ * nothing. */
+typedef struct cn_augmenter cn_augmenter;
+int cn_augmenter_new(const cn_augment *a, int rows, int cols, int threads, cn_augmenter **out);
+void cn_augmenter_free(cn_augmenter *aug);
+
+/* One image: in and out are rows x cols floats in [0, 1] (out may not be
+ * in). `worker` (0..threads-1) selects the scratch, so calls with
+ * different workers may run at once. */
+void cn_augment_image(const cn_augmenter *aug, uint64_t seed, int epoch, int index, int worker, const float *in,
+                      float *out);
+
+/* Like cn_batch_fill, then each image idx[b] transformed by its own draw
+ * from (seed, epoch, idx[b]); the images are spread over the augmenter's
+ * threads. The set's images must be rows x cols (CN_ESHAPE otherwise). */
+int cn_batch_fill_augmented(const cn_imageset *set, const int *idx, int count, const cn_augmenter *aug,
+                            uint64_t seed, int epoch, float *x, int *labels);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
