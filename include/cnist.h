@@ -16,7 +16,9 @@
 #include "cnist/spec.h"       /* model description: model files, zoo, shapes */
 #include "cnist/model.h"      /* the network: build, forward, backward */
 #include "cnist/optim.h"      /* SGD, Adam, RMSprop */
+#include "cnist/schedule.h"   /* learning-rate schedules */
 #include "cnist/checkpoint.h" /* safetensors save/load */
+#include "cnist/ema.h"        /* weight averaging */
 #include "cnist/train.h"      /* fit loop, callbacks, metrics, run folders */
 #include "cnist/image.h"      /* PNG/PGM in and out, MNIST-style preprocessing */
 #include "cnist/report.h"     /* the self-contained HTML report */
