@@ -86,6 +86,14 @@ cn_rng *cn_model_rng(cn_model *m);
  * cn_model_train_batch. */
 float cn_softmax_cross_entropy(const float *logits, int n, int k, const int *labels, const float *onehot,
                                float *probs, float *dlogits);
+/* The same with label smoothing s in [0, 1): the targets t become
+ * (1 - s) t + s sum(t) / k (Szegedy et al. 2016), for integer labels and
+ * one-hot targets alike. s = 0 gives cn_softmax_cross_entropy's bits. */
+float cn_softmax_cross_entropy_smoothed(const float *logits, int n, int k, const int *labels, const float *onehot,
+                                        float smoothing, float *probs, float *dlogits);
+/* The label smoothing cn_model_train_batch's loss uses (default 0; the
+ * loss eval_batch reports is never smoothed). CN_EINVAL outside [0, 1). */
+int cn_model_set_label_smoothing(cn_model *m, float smoothing);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,42 @@ void cn_softmax_rows(const float *z, int n, int k, float *probs) {
   }
 }
 
+/* Label smoothing (Szegedy et al. 2016) replaces the targets t by
+ * (1 - s) t + s sum(t) / k. At s = 0 this is the plain loss, computed the
+ * plain way, so runs without smoothing keep their bits. */
+static float smoothed(const float *logits, int n, int k, const int *labels, const float *onehot, float s,
+                      float *probs, float *dlogits) {
+  double total = 0.0;
+  const float inv_n = 1.0f / (float)n;
+  for (int i = 0; i < n; i++) {
+    const float *restrict z = logits + (size_t)i * k;
+    const float *t = onehot ? onehot + (size_t)i * k : NULL;
+    float mx;
+    const double sum = exp_shifted(z, k, &mx);
+    const double log_sum = log(sum);
+    float tsum = 1.0f;
+    if (t) {
+      tsum = 0.0f;
+      for (int j = 0; j < k; j++) tsum += t[j];
+    }
+    const float spread = s * tsum / (float)k;
+    for (int j = 0; j < k; j++) {
+      const float tj = (1 - s) * (t ? t[j] : (j == labels[i] ? 1.0f : 0.0f)) + spread;
+      total += (double)tj * (log_sum - (double)(z[j] - mx));
+      const float p = (float)(exp((double)(z[j] - mx)) / sum);
+      if (probs) probs[(size_t)i * k + j] = p;
+      if (dlogits) dlogits[(size_t)i * k + j] = (p * tsum - tj) * inv_n;
+    }
+  }
+  return (float)(total / n);
+}
+
+float cn_softmax_cross_entropy_smoothed(const float *logits, int n, int k, const int *labels, const float *onehot,
+                                        float smoothing, float *probs, float *dlogits) {
+  if (smoothing > 0) return smoothed(logits, n, k, labels, onehot, smoothing, probs, dlogits);
+  return cn_softmax_cross_entropy(logits, n, k, labels, onehot, probs, dlogits);
+}
+
 float cn_softmax_cross_entropy(const float *logits, int n, int k, const int *labels, const float *onehot,
                                float *probs, float *dlogits) {
   double total = 0.0;

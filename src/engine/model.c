@@ -204,6 +204,13 @@ int cn_model_set_precision(cn_model *m, cn_precision p) {
 
 cn_precision cn_model_precision(const cn_model *m) { return m->precision; }
 
+int cn_model_set_label_smoothing(cn_model *m, float smoothing) {
+  if (!(smoothing >= 0 && smoothing < 1))
+    return cn_fail(CN_EINVAL, "model %s: label smoothing %g must be in [0, 1)", m->spec.name, (double)smoothing);
+  m->label_smoothing = smoothing;
+  return CN_OK;
+}
+
 int cn_precision_parse(const char *name) {
   if (name && strcmp(name, "fp32") == 0) return CN_PRECISION_FP32;
   if (name && strcmp(name, "bf16") == 0) return CN_PRECISION_BF16;

@@ -32,6 +32,7 @@ struct cn_model {
   size_t param_count; /* sum of the tensors' sizes */
   cn_rng dropout_rng;
   cn_precision precision;
+  float label_smoothing; /* of the training loss: 0 by default */
 
   /* The plan (plan.c): for batches up to planned_batch with planned_threads. */
   int planned_batch, planned_threads;

@@ -80,7 +80,8 @@ int cn_model_train_batch(cn_model *m, const float *x, const int *labels, const f
   if (rc) return rc;
   if (labels && (rc = check_labels(m, labels, n, what))) return rc;
   const float *logits = cn_model_forward(m, x, n, 1);
-  float value = cn_softmax_cross_entropy(logits, n, m->outputs, labels, onehot, NULL, m->grad[0]);
+  float value =
+      cn_softmax_cross_entropy_smoothed(logits, n, m->outputs, labels, onehot, m->label_smoothing, NULL, m->grad[0]);
   if (loss) *loss = value;
   if (correct) *correct = count_correct(logits, n, m->outputs, labels, onehot);
   if (!isfinite(value))

@@ -265,6 +265,31 @@ static void test_loss(void) {
       compare(g[i], (fp - fm) / 2e-2, names[kind], "logits", i);
     }
   }
+  /* Smoothing 0.1 over 5 classes makes the targets 0.9 t + 0.02: the soft
+   * targets above, from integer labels and from one-hot rows alike; its
+   * gradient against central differences of its own value; and smoothing 0
+   * gives the plain loss's bits. */
+  float want_g[N * K], got_g[N * K];
+  float want = cn_softmax_cross_entropy(z, N, K, NULL, soft, NULL, want_g);
+  for (int kind = 0; kind < 2; kind++) {
+    const int *lab = kind == 0 ? labels : NULL;
+    const float *t = kind == 0 ? NULL : onehot;
+    CHECK_NEAR(cn_softmax_cross_entropy_smoothed(z, N, K, lab, t, 0.1f, NULL, got_g), want, 1e-6);
+    for (int i = 0; i < N * K; i++) CHECK_NEAR(got_g[i], want_g[i], 1e-7);
+    for (int i = 0; i < N * K; i++) {
+      float keep = z[i];
+      z[i] = keep + 1e-2f;
+      double fp = cn_softmax_cross_entropy_smoothed(z, N, K, lab, t, 0.1f, NULL, NULL);
+      z[i] = keep - 1e-2f;
+      double fm = cn_softmax_cross_entropy_smoothed(z, N, K, lab, t, 0.1f, NULL, NULL);
+      z[i] = keep;
+      compare(got_g[i], (fp - fm) / 2e-2, "loss (label smoothing 0.1)", "logits", i);
+    }
+  }
+  float plain = cn_softmax_cross_entropy(z, N, K, labels, NULL, NULL, want_g);
+  CHECK(cn_softmax_cross_entropy_smoothed(z, N, K, labels, NULL, 0.0f, NULL, got_g) == plain);
+  CHECK(memcmp(want_g, got_g, sizeof got_g) == 0);
+
   /* huge logits: no overflow, the loss of the right class is ~0 */
   const float big[2] = {1000.0f, -1000.0f};
   const int right = 0;

@@ -304,6 +304,17 @@ static void test_labels_and_eval(void) {
   CHECK(cn_model_predict(a, x, 16, pred) == 0);
   CHECK(memcmp(probs, pred, sizeof probs) == 0);
 
+  /* label smoothing: the training loss of b (smoothing 0.1) is a's loss
+   * with the targets 0.9 t + 0.01, computed here from a's probabilities */
+  CHECK_ERROR(cn_model_set_label_smoothing(b, 1.0f), CN_EINVAL, "label smoothing 1");
+  CHECK(cn_model_set_label_smoothing(b, 0.1f) == CN_OK);
+  CHECK(cn_model_predict(b, x, 16, pred) == 0);
+  double smooth_want = 0.0;
+  for (int i = 0; i < 16; i++)
+    for (int j = 0; j < 10; j++) smooth_want -= (0.9 * (j == labels[i]) + 0.01) * log((double)pred[i * 10 + j]) / 16;
+  CHECK(cn_model_train_batch(b, x, labels, NULL, 16, &lb, NULL) == 0);
+  CHECK_NEAR(lb, smooth_want, 1e-4);
+
   /* errors */
   CHECK_ERROR(cn_model_train_batch(a, x, labels, onehot, 16, NULL, NULL), CN_EINVAL, "exactly one");
   CHECK_ERROR(cn_model_train_batch(a, x, NULL, NULL, 16, NULL, NULL), CN_EINVAL, "exactly one");
