@@ -11,6 +11,11 @@
  *             (eps is the paper's "epsilon hat": not bias-corrected)
  *   RMSprop   ms = rho*ms + (1 - rho)*g*g; w -= lr*g / (sqrt(ms) + eps)
  *             (momentum 0, not centered; eps outside the square root)
+ * With weight_decay wd > 0 (any optimizer), each step first shrinks the
+ * weights, w -= lr*wd*w, then applies the rule above: decoupled weight
+ * decay, as Keras's weight_decay and PyTorch's AdamW do it (Loshchilov &
+ * Hutter 2019). It applies to every trained tensor (biases and batch norm's
+ * gamma and beta too, as in Keras).
  * Every element is updated from its own values only, so results do not
  * depend on the thread count. */
 #ifndef CNIST_OPTIM_H

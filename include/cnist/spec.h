@@ -50,6 +50,7 @@ typedef struct {
   float eps;           /* adam, rmsprop: 1e-7 */
   float momentum;      /* sgd: 0 */
   int nesterov;        /* sgd: 0 */
+  float weight_decay;  /* decoupled (AdamW, Loshchilov & Hutter 2019), every optimizer: 0 */
 } cn_optim_spec;
 cn_optim_spec cn_optim_spec_default(cn_opt_kind kind);
 

@@ -68,6 +68,8 @@ static int check_spec(const cn_optim_spec *s) {
       return cn_fail(CN_EINVAL, "sgd: momentum must lie in [0, 1], got %g", (double)s->momentum);
     break;
   }
+  if (!(s->weight_decay >= 0.0f && s->weight_decay < 1.0f))
+    return cn_fail(CN_EINVAL, "optimizer: weight_decay must lie in [0, 1), got %g", (double)s->weight_decay);
   if (s->kind != CN_OPT_SGD && !(isfinite(s->eps) && s->eps >= 0.0f))
     return cn_fail(CN_EINVAL, "optimizer: epsilon must be a finite number >= 0, got %g", (double)s->eps);
   return CN_OK;
@@ -147,6 +149,7 @@ static void update(const cn_optim *o, const cn_tensor_ref *p, float *s0, float *
   float *w = p->data + from;
   const float *g = p->grad + from;
   size_t n = to - from;
+  if (s->weight_decay > 0.0f) cn_rule_decay(w, n, o->lr * s->weight_decay);
   switch (s->kind) {
   case CN_OPT_ADAM: cn_rule_adam(w, s0 + from, s1 + from, g, n, alpha, s->beta1, s->beta2, s->eps); break;
   case CN_OPT_RMSPROP: cn_rule_rmsprop(w, s0 + from, g, n, o->lr, s->rho, s->eps); break;

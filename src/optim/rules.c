@@ -4,6 +4,10 @@
 
 #include <math.h>
 
+void cn_rule_decay(float *restrict w, size_t n, float rate) {
+  for (size_t i = 0; i < n; i++) w[i] -= rate * w[i];
+}
+
 void cn_rule_sgd(float *restrict w, const float *restrict g, size_t n, float lr) {
   for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
 }

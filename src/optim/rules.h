@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+/* Decoupled weight decay, before any rule's update: w -= lr*weight_decay*w. */
+void cn_rule_decay(float *restrict w, size_t n, float rate);
 /* Plain SGD (Keras momentum=0): w -= lr*g. */
 void cn_rule_sgd(float *restrict w, const float *restrict g, size_t n, float lr);
 

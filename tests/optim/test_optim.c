@@ -243,6 +243,46 @@ static void check_threads(void) {
   free(g), free(w[0]), free(w[1]);
 }
 
+/* Decoupled weight decay (PyTorch's AdamW, Keras's weight_decay): the
+ * weights shrink by lr*wd*w first, then the rule runs on the shrunk
+ * weights with the unchanged gradient. */
+static void decay(const cn_optim_spec *s, double lr, double *w) {
+  for (int i = 0; i < N; i++) w[i] -= lr * s->weight_decay * w[i];
+}
+static void adamw(const cn_optim_spec *s, double lr, int t, const float *g, double *w, double *m, double *v) {
+  decay(s, lr, w);
+  adam(s, lr, t, g, w, m, v);
+}
+static void sgd_decayed(const cn_optim_spec *s, double lr, int t, const float *g, double *w, double *a, double *b) {
+  decay(s, lr, w);
+  sgd_momentum(s, lr, t, g, w, a, b);
+}
+static void rmsprop_decayed(const cn_optim_spec *s, double lr, int t, const float *g, double *w, double *a,
+                            double *b) {
+  decay(s, lr, w);
+  rmsprop(s, lr, t, g, w, a, b);
+}
+
+static void check_weight_decay(void) {
+  cn_optim_spec s = spec_of(CN_OPT_ADAM);
+  s.weight_decay = 0.5f; /* large, so that the order of decay and update shows */
+  run_rule("adamw", s, adamw);
+  s = spec_of(CN_OPT_SGD);
+  s.momentum = 0.9f, s.weight_decay = 0.25f;
+  run_rule("sgd momentum, weight decay", s, sgd_decayed);
+  s = spec_of(CN_OPT_RMSPROP);
+  s.weight_decay = 0.25f;
+  run_rule("rmsprop, weight decay", s, rmsprop_decayed);
+  fixture f;
+  fixture_init(&f);
+  cn_optim *o = NULL;
+  s.weight_decay = 1.5f;
+  CHECK_ERROR(cn_optim_new(&s, f.refs, 2, &o), CN_EINVAL, "weight_decay must lie in [0, 1), got 1.5");
+  s.weight_decay = NAN;
+  CHECK_ERROR(cn_optim_new(&s, f.refs, 2, &o), CN_EINVAL, "weight_decay");
+  CHECK(o == NULL);
+}
+
 int main(void) {
   cn_optim_spec s = spec_of(CN_OPT_SGD);
   run_rule("sgd", s, sgd_plain);
@@ -260,6 +300,7 @@ int main(void) {
   s = spec_of(CN_OPT_RMSPROP);
   s.eps = 0.1f;
   run_rule("rmsprop (large epsilon)", s, rmsprop);
+  check_weight_decay();
   check_state_names();
   check_rejects();
   check_resumed_steps();
