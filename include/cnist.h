@@ -15,8 +15,7 @@
 #include "cnist/augment.h"    /* augmentation on the fly: affine, elastic, erasing */
 #include "cnist/spec.h"       /* model description: model files, zoo, shapes */
 #include "cnist/model.h"      /* the network: build, forward, backward */
-#include "cnist/optim.h"      /* SGD, Adam, RMSprop */
-#include "cnist/schedule.h"   /* learning-rate schedules */
+#include "cnist/optim.h"      /* SGD, Adam, RMSprop, learning-rate schedules */
 #include "cnist/checkpoint.h" /* safetensors save/load */
 #include "cnist/ema.h"        /* weight averaging */
 #include "cnist/train.h"      /* fit loop, callbacks, metrics, run folders */

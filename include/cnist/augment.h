@@ -11,33 +11,14 @@
 #include <stdint.h>
 
 #include "cnist/data.h"
+#include "cnist/spec.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* What to draw; all zero means no augmentation. Ranges follow Keras's
- * ImageDataGenerator: rotation and shear in degrees, each uniform in
- * [-r, r]; zoom scales each axis independently by a factor uniform in
- * [1 - zoom, 1 + zoom]; shift moves each axis by up to that fraction of
- * the image's size. */
-typedef struct {
-  float rotation;      /* degrees, 0..180 */
-  float zoom;          /* 0..0.9 */
-  float shear;         /* degrees, 0..60 */
-  float shift;         /* fraction of the size, 0..0.5 */
-  float elastic_alpha; /* displacement scale in pixels (Simard: 34); 0: off */
-  float elastic_sigma; /* smoothing of the displacement field in pixels (Simard: 4), 0.5..10 */
-  float erase;         /* probability of erasing one rectangle, 0..1 */
-} cn_augment;
-
-/* Checks every field against the ranges above; CN_EINVAL names the first
- * field out of range. */
-int cn_augment_check(const cn_augment *a);
-/* 1 when a asks for anything (a NULL a asks for nothing). */
-int cn_augment_active(const cn_augment *a);
-
-/* Holds a checked cn_augment and the scratch memory of up to `threads`
+/* The settings (cn_augment, cn_augment_check) are in cnist/spec.h: the
+ * model file's augment line. Holds a checked cn_augment and the scratch memory of up to `threads`
  * concurrent images of rows x cols, so that filling a batch allocates
  * nothing. */
 typedef struct cn_augmenter cn_augmenter;

@@ -55,6 +55,11 @@ void cn_optim_set_steps(cn_optim *o, int64_t steps);
  * velocity for SGD with momentum). The array belongs to the optimizer. */
 cn_tensor_ref *cn_optim_state(cn_optim *o, int *count);
 
+/* Learning-rate schedules (cn_schedule in cnist/spec.h): the factor by
+ * which the initial rate is multiplied at `step` (0-based over the whole
+ * run) of a run of `epochs` epochs of `steps_per_epoch` steps each. */
+double cn_schedule_factor(const cn_schedule *s, int64_t step, int64_t steps_per_epoch, int epochs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,11 +59,87 @@ typedef enum {
   CN_LOSS_CATEGORICAL         /* one-hot labels: categorical_crossentropy */
 } cn_loss_kind;
 
+/* ---- training settings the model file's augment and schedule lines
+ * describe; the batcher (augment.h) and the fit loop (optim.h) apply them ---- */
+
+/* Data augmentation, drawn per image by the batcher (cnist/augment.h). */
+/* What to draw; all zero means no augmentation. Ranges follow Keras's
+ * ImageDataGenerator: rotation and shear in degrees, each uniform in
+ * [-r, r]; zoom scales each axis independently by a factor uniform in
+ * [1 - zoom, 1 + zoom]; shift moves each axis by up to that fraction of
+ * the image's size. */
+typedef struct {
+  float rotation;      /* degrees, 0..180 */
+  float zoom;          /* 0..0.9 */
+  float shear;         /* degrees, 0..60 */
+  float shift;         /* fraction of the size, 0..0.5 */
+  float elastic_alpha; /* displacement scale in pixels (Simard: 34); 0: off */
+  float elastic_sigma; /* smoothing of the displacement field in pixels (Simard: 4), 0.5..10 */
+  float erase;         /* probability of erasing one rectangle, 0..1 */
+} cn_augment;
+
+/* Checks every field against the ranges above; CN_EINVAL names the first
+ * field out of range. */
+int cn_augment_check(const cn_augment *a);
+/* 1 when a asks for anything (a NULL a asks for nothing). */
+int cn_augment_active(const cn_augment *a);
+
+/* Learning-rate schedules: the factor by which the optimizer's initial
+ * rate is multiplied at each step. A schedule is a function of the step
+ * alone, so a resumed run continues it exactly; ReduceLROnPlateau, when
+ * also asked for, multiplies the scheduled rate by its own reductions (the
+ * rate of a step is lr * schedule factor * plateau factor).
+ *
+ *   constant     1
+ *   exponential  gamma^e at epoch e (0-based), as Keras's
+ *                LearningRateScheduler(lambda e: lr * gamma**e)
+ *   step         gamma^floor(e / every)
+ *   cosine       a linear warm-up from `start` to 1 over the first `warmup`
+ *                fraction of all steps, then half a cosine from 1 down to
+ *                `final` at the last step (Loshchilov & Hutter's SGDR
+ *                without restarts)
+ *   one_cycle    PyTorch's OneCycleLR (cosine annealing, two phases): from
+ *                `start` up to 1 over the first `warmup` fraction of all
+ *                steps, then down to `final`, each phase half a cosine
+ *                (Smith & Topin 2017)
+ */
+typedef enum {
+  CN_SCHEDULE_CONSTANT,
+  CN_SCHEDULE_EXPONENTIAL,
+  CN_SCHEDULE_STEP,
+  CN_SCHEDULE_COSINE,
+  CN_SCHEDULE_ONE_CYCLE
+} cn_schedule_kind;
+
+typedef struct {
+  cn_schedule_kind kind;
+  int every;    /* step: epochs between two drops, >= 1 */
+  float gamma;  /* exponential, step: the factor per epoch or per `every` epochs, in (0, 1] */
+  float warmup; /* cosine, one_cycle: fraction of all steps spent rising, in [0, 1) */
+  float start;  /* cosine, one_cycle: the first step's factor, in [0, 1] */
+  float final;  /* cosine, one_cycle: the last step's factor, in [0, 1] */
+} cn_schedule;
+
+/* The defaults of each kind: exponential gamma 0.95 (Deotte's MNIST
+ * recipe); step gamma 0.1 every 10 epochs; cosine no warm-up, final 0;
+ * one_cycle warm-up 0.3, start 1/25, final 1/25/1e4 (PyTorch's). */
+cn_schedule cn_schedule_default(cn_schedule_kind kind);
+/* CN_EINVAL naming the first field out of range. */
+int cn_schedule_check(const cn_schedule *s);
+/* "constant", "exponential", "step", "cosine", "one_cycle". */
+const char *cn_schedule_name(cn_schedule_kind kind);
+/* The kind named `name`, or CN_EINVAL listing the names. */
+int cn_schedule_parse(const char *name, cn_schedule_kind *out);
+
 typedef struct {
   cn_optim_spec optim;
-  int batch;           /* default 32 */
-  int epochs;          /* default 10 */
+  int batch;             /* default 32 */
+  int epochs;            /* default 10 */
   cn_loss_kind loss;
+  float label_smoothing; /* of the training loss, [0, 1): 0 */
+  float ema_momentum;    /* weight averaging's decay (Keras's use_ema/ema_momentum), [0, 1): 0 is off */
+  cn_augment augment;    /* the `augment` line: all zero without one */
+  cn_schedule schedule;  /* the `schedule` line: constant without one */
 } cn_train_spec;
 
 typedef enum { CN_CB_CHECKPOINT, CN_CB_REDUCE_LR, CN_CB_EARLY_STOP } cn_callback_kind;

@@ -29,29 +29,6 @@ struct cn_augmenter {
 
 static size_t scratch_floats(int rows, int cols) { return 4 * (size_t)rows * (size_t)cols; }
 
-int cn_augment_active(const cn_augment *a) {
-  return a && (a->rotation > 0 || a->zoom > 0 || a->shear > 0 || a->shift > 0 || a->elastic_alpha > 0 ||
-               a->erase > 0);
-}
-
-static int in_range(const char *name, float v, float lo, float hi) {
-  if (!(v >= lo && v <= hi)) /* also refuses NaN */
-    return cn_fail(CN_EINVAL, "augmentation %s=%g is out of range: it must be in [%g, %g]", name, (double)v,
-                   (double)lo, (double)hi);
-  return CN_OK;
-}
-
-int cn_augment_check(const cn_augment *a) {
-  int rc = in_range("rotation", a->rotation, 0, 180);
-  if (!rc) rc = in_range("zoom", a->zoom, 0, 0.9f);
-  if (!rc) rc = in_range("shear", a->shear, 0, 60);
-  if (!rc) rc = in_range("shift", a->shift, 0, 0.5f);
-  if (!rc) rc = in_range("elastic_alpha", a->elastic_alpha, 0, 1000);
-  if (!rc && a->elastic_alpha > 0) rc = in_range("elastic_sigma", a->elastic_sigma, 0.5f, 10);
-  if (!rc) rc = in_range("erase", a->erase, 0, 1);
-  return rc;
-}
-
 int cn_augmenter_new(const cn_augment *a, int rows, int cols, int threads, cn_augmenter **out) {
   *out = NULL;
   int rc = cn_augment_check(a);

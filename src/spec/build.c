@@ -35,6 +35,7 @@ void cn_spec_init(cn_spec *s, int c, int h, int w) {
   s->train.batch = 32;
   s->train.epochs = 10;
   s->train.loss = CN_LOSS_SPARSE_CATEGORICAL;
+  s->train.schedule = cn_schedule_default(CN_SCHEDULE_CONSTANT);
 }
 
 /* The next free layer slot, zeroed, or NULL (message set) when full. */

@@ -35,6 +35,7 @@ typedef struct {
   cn_spec *s;
   int train_line;       /* line of the train line, 0 before it */
   int callback_line[3]; /* line of each callback kind, 0 before it */
+  int augment_line, schedule_line;
 } parser;
 
 static int fail_at(const parser *p, int col, const char *fmt, ...)
@@ -247,7 +248,7 @@ struct line_kind {
   int min_pos, max_pos;
   const char *args;    /* the positional arguments, for messages */
   const char *example; /* a good line */
-  const char *options[12];
+  const char *options[16];
   line_handler handle;
 };
 
@@ -434,6 +435,92 @@ static int on_train(parser *p, const line_kind *k, const token *pos, int npos, c
     return CN_EFORMAT;
   if (eps && parse_float(p, eps->val, "epsilon", 0, 1, INFINITY, 1, "train epsilon=1e-07", &t->optim.eps))
     return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "weight_decay")) &&
+      parse_float(p, opt->val, "weight_decay", 0, 0, 1, 1, "train optimizer=adam weight_decay=0.0001",
+                  &t->optim.weight_decay))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "label_smoothing")) &&
+      parse_float(p, opt->val, "label_smoothing", 0, 0, 1, 1, "train label_smoothing=0.1", &t->label_smoothing))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "ema_momentum")) &&
+      parse_float(p, opt->val, "ema_momentum", 0, 0, 1, 1, "train ema_momentum=0.999", &t->ema_momentum))
+    return CN_EFORMAT;
+  return 0;
+}
+
+/* `augment rotation=10 zoom=0.1 shift=0.1 ...`: each option's range is
+ * cn_augment_check's. */
+static int on_augment(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
+  (void)pos, (void)npos;
+  if (p->augment_line)
+    return fail_at(p, 1, "a second augment line (line %d has one); merge them into one line", p->augment_line);
+  p->augment_line = p->line;
+  cn_augment *a = &p->s->train.augment;
+  const struct {
+    const char *key;
+    double hi;
+    float *to;
+  } fields[] = {{"rotation", 180, &a->rotation},       {"zoom", 0.9, &a->zoom},
+                {"shear", 60, &a->shear},              {"shift", 0.5, &a->shift},
+                {"elastic_alpha", 1000, &a->elastic_alpha}, {"elastic_sigma", 10, &a->elastic_sigma},
+                {"erase", 1, &a->erase}};
+  memset(a, 0, sizeof *a);
+  a->elastic_sigma = 4; /* Simard et al.'s */
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const option *opt = find_opt(o, nopt, fields[i].key);
+    if (opt && parse_float(p, opt->val, fields[i].key, 0, 0, fields[i].hi, 0, k->example, fields[i].to))
+      return CN_EFORMAT;
+  }
+  const option *sigma = find_opt(o, nopt, "elastic_sigma");
+  if (sigma && a->elastic_alpha == 0)
+    return fail_at(p, sigma->key.col, "elastic_sigma needs elastic_alpha; write e.g. `augment elastic_alpha=34 elastic_sigma=4`");
+  if (sigma && a->elastic_sigma < 0.5f)
+    return fail_at(p, sigma->val.col, "elastic_sigma must be at least 0.5; write e.g. `augment elastic_alpha=34 elastic_sigma=4`");
+  if (!cn_augment_active(a))
+    return fail_at(p, 1, "an augment line that asks for nothing; write e.g. `%s` or remove the line", k->example);
+  return 0;
+}
+
+/* `schedule KIND [options]`: each option belongs to the kinds that use it. */
+static int on_schedule(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
+  (void)npos;
+  static const char *const kinds[] = {"constant", "exponential", "step", "cosine", "one_cycle", NULL};
+  if (p->schedule_line)
+    return fail_at(p, 1, "a second schedule line (line %d has one); keep one", p->schedule_line);
+  p->schedule_line = p->line;
+  int i = 0;
+  if (parse_word(p, pos[0], "schedule", kinds, &i)) return CN_EFORMAT;
+  cn_schedule *s = &p->s->train.schedule;
+  *s = cn_schedule_default((cn_schedule_kind)i);
+  const int decays = s->kind == CN_SCHEDULE_EXPONENTIAL || s->kind == CN_SCHEDULE_STEP;
+  const int anneals = s->kind == CN_SCHEDULE_COSINE || s->kind == CN_SCHEDULE_ONE_CYCLE;
+  const struct {
+    const char *key;
+    int applies;
+    const char *kinds;
+  } rules[] = {{"gamma", decays, "exponential or step"},
+               {"every", s->kind == CN_SCHEDULE_STEP, "step"},
+               {"warmup", anneals, "cosine or one_cycle"},
+               {"start", anneals, "cosine or one_cycle"},
+               {"final", anneals, "cosine or one_cycle"}};
+  for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+    const option *opt = find_opt(o, nopt, rules[r].key);
+    if (opt && !rules[r].applies)
+      return fail_at(p, opt->key.col, "%s applies to schedule %s only; remove it", rules[r].key, rules[r].kinds);
+  }
+  const option *opt;
+  if ((opt = find_opt(o, nopt, "gamma")) && parse_float(p, opt->val, "gamma", 0, 1, 1, 0, "schedule exponential gamma=0.95", &s->gamma))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "every")) &&
+      parse_int(p, opt->val, "every", 1, MAX_EPOCHS, "schedule step gamma=0.1 every=10", &s->every))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "warmup")) && parse_float(p, opt->val, "warmup", 0, 0, 1, 1, "schedule one_cycle warmup=0.3", &s->warmup))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "start")) && parse_float(p, opt->val, "start", 0, 0, 1, 0, "schedule one_cycle start=0.04", &s->start))
+    return CN_EFORMAT;
+  if ((opt = find_opt(o, nopt, "final")) && parse_float(p, opt->val, "final", 0, 0, 1, 0, "schedule cosine final=0", &s->final))
+    return CN_EFORMAT;
+  (void)k;
   return 0;
 }
 
@@ -503,8 +590,12 @@ static const line_kind line_kinds[] = {
   {"activation", 1, 1, 1, "NAME",          "activation relu",                {NULL}, on_activation},
   {"train",      0, 0, 0, "",              "train optimizer=adam lr=0.001 batch=32 epochs=10",
    {"optimizer", "lr", "batch", "epochs", "loss", "momentum", "nesterov", "beta_1", "beta_2", "rho",
-    "epsilon", NULL},
+    "epsilon", "weight_decay", "label_smoothing", "ema_momentum", NULL},
    on_train},
+  {"augment",    0, 0, 0, "",              "augment rotation=10 zoom=0.1 shift=0.1",
+   {"rotation", "zoom", "shear", "shift", "elastic_alpha", "elastic_sigma", "erase", NULL}, on_augment},
+  {"schedule",   0, 1, 1, "KIND",          "schedule exponential gamma=0.95",
+   {"gamma", "every", "warmup", "start", "final", NULL}, on_schedule},
   /* each callback kind checks its own options */
   {"callback",   0, 1, 1, "KIND",          "callback early_stop monitor=val_accuracy patience=6", {NULL}, on_callback},
 };
@@ -518,7 +609,9 @@ static const char *option_example(token key) {
       "lr=0.001", "batch=32", "epochs=10", "loss=sparse_categorical_crossentropy", "nesterov=true",
       "beta_1=0.9", "beta_2=0.999", "rho=0.9", "monitor=val_accuracy", "mode=max", "save_best_only=true",
       "factor=0.5", "patience=4", "min_lr=0.0001", "min_delta=0.0001", "cooldown=0",
-      "restore_best_weights=true", NULL};
+      "restore_best_weights=true", "weight_decay=0.0001", "label_smoothing=0.1", "ema_momentum=0.999",
+      "rotation=10", "zoom=0.1", "shear=10", "shift=0.1", "elastic_alpha=34", "elastic_sigma=4", "erase=0.5",
+      "gamma=0.95", "every=10", "warmup=0.3", "start=0.04", "final=0", NULL};
   for (int i = 0; examples[i]; i++)
     if (!strncmp(examples[i], key.p, (size_t)key.len) && examples[i][key.len] == '=') return examples[i];
   return "key=value";
@@ -562,7 +655,7 @@ static int parse_line(parser *p, const char *line, int len) {
     return fail_at(
         p, w[0].col,
         "unknown layer '%.*s'; expected one of input, conv2d, maxpool, avgpool, batchnorm, dropout, "
-        "flatten, dense, activation (settings go on `train` and `callback` lines)",
+        "flatten, dense, activation (settings go on `train`, `callback`, `augment` and `schedule` lines)",
         w[0].len, w[0].p);
   if (k->layer && !p->s->in_line)
     return fail_at(p, w[0].col, "%s before the input line; start the model with `input 28x28x1`", k->word);
@@ -624,7 +717,7 @@ static void stem(const char *file, char *out, size_t n) {
 }
 
 int cn_spec_parse(const char *text, const char *filename, cn_spec *out) {
-  parser p = {filename, 0, out, 0, {0, 0, 0}};
+  parser p = {filename, 0, out, 0, {0, 0, 0}, 0, 0};
   cn_spec_init(out, 0, 0, 0);
   snprintf(out->file, sizeof out->file, "%s", filename);
   stem(filename, out->name, sizeof out->name);

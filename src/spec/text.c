@@ -1,4 +1,5 @@
 /* Small text helpers for model files: UTF-8 checks and float formatting. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,6 +43,11 @@ size_t cn_utf8_chars(const char *s, size_t n) {
 }
 
 void cn_format_float(float v, char *buf, size_t n) {
+  /* Whole numbers as such: %g's shortest form of 10 is "1e+01" (-0 keeps its sign). */
+  if (v > -1e7f && v < 1e7f && v == (float)(long)v && !signbit(v)) { /* range first: NaN, huge */
+    snprintf(buf, n, "%ld", (long)v);
+    return;
+  }
   for (int digits = 1; digits <= 9; digits++) {
     snprintf(buf, n, "%.*g", digits, (double)v);
     if (strtof(buf, NULL) == v) return;

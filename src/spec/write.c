@@ -71,6 +71,34 @@ static void put_train(FILE *f, const cn_train_spec *t) {
   if (o->kind == CN_OPT_ADAM && o->beta2 != d.beta2) put_float(f, "beta_2", o->beta2);
   if (o->kind == CN_OPT_RMSPROP && o->rho != d.rho) put_float(f, "rho", o->rho);
   if (o->kind != CN_OPT_SGD && o->eps != d.eps) put_float(f, "epsilon", o->eps);
+  if (o->weight_decay != 0) put_float(f, "weight_decay", o->weight_decay);
+  if (t->label_smoothing != 0) put_float(f, "label_smoothing", t->label_smoothing);
+  if (t->ema_momentum != 0) put_float(f, "ema_momentum", t->ema_momentum);
+  fputc('\n', f);
+}
+
+static void put_augment(FILE *f, const cn_augment *a) {
+  if (!cn_augment_active(a)) return;
+  fputs("augment", f);
+  if (a->rotation != 0) put_float(f, "rotation", a->rotation);
+  if (a->zoom != 0) put_float(f, "zoom", a->zoom);
+  if (a->shear != 0) put_float(f, "shear", a->shear);
+  if (a->shift != 0) put_float(f, "shift", a->shift);
+  if (a->elastic_alpha != 0) put_float(f, "elastic_alpha", a->elastic_alpha);
+  if (a->elastic_alpha != 0 && a->elastic_sigma != 4) put_float(f, "elastic_sigma", a->elastic_sigma);
+  if (a->erase != 0) put_float(f, "erase", a->erase);
+  fputc('\n', f);
+}
+
+static void put_schedule(FILE *f, const cn_schedule *s) {
+  if (s->kind == CN_SCHEDULE_CONSTANT) return;
+  cn_schedule d = cn_schedule_default(s->kind);
+  fprintf(f, "schedule %s", cn_schedule_name(s->kind));
+  if (s->gamma != d.gamma) put_float(f, "gamma", s->gamma);
+  if (s->every != d.every) fprintf(f, " every=%d", s->every);
+  if (s->warmup != d.warmup) put_float(f, "warmup", s->warmup);
+  if (s->start != d.start) put_float(f, "start", s->start);
+  if (s->final != d.final) put_float(f, "final", s->final);
   fputc('\n', f);
 }
 
@@ -106,6 +134,7 @@ static int check_settings(const cn_spec *s) {
       t->loss > CN_LOSS_CATEGORICAL)
     return cn_fail(CN_EINVAL, "cn_spec_write: unknown optimizer (%d) or loss (%d)", (int)t->optim.kind,
                    (int)t->loss);
+  if (cn_augment_check(&t->augment) || cn_schedule_check(&t->schedule)) return CN_EINVAL;
   if (s->n_callbacks < 0 || s->n_callbacks > CN_MAX_CALLBACKS)
     return cn_fail(CN_EINVAL, "cn_spec_write: %d callbacks (at most %d)", s->n_callbacks, CN_MAX_CALLBACKS);
   for (int i = 0; i < s->n_callbacks; i++) {
@@ -144,6 +173,8 @@ char *cn_spec_write(const cn_spec *s) {
   for (int i = 0; i < s->n_layers; i++) put_layer(f, &s->layers[i]);
   fputc('\n', f);
   put_train(f, &s->train);
+  put_augment(f, &s->train.augment);
+  put_schedule(f, &s->train.schedule);
   for (int i = 0; i < s->n_callbacks; i++) put_callback(f, &s->callbacks[i]);
   if (fclose(f) != 0) {
     free(text);

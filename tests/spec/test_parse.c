@@ -262,8 +262,65 @@ static void test_load(void) {
   CHECK(cn_spec_load("lenet", &s) == 0 && strcmp(s.name, "lenet") == 0);
 }
 
+/* The training settings beyond the study: augment and schedule lines, and
+ * weight decay, label smoothing and weight averaging on the train line. */
+static void test_training_settings(void) {
+  const char *text =
+      "input 28x28x1\nflatten\ndense 10 activation=softmax\n"
+      "train optimizer=adam lr=0.001 weight_decay=0.0001 label_smoothing=0.1 ema_momentum=0.999\n"
+      "augment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25\n"
+      "schedule one_cycle warmup=0.25 final=0\n";
+  cn_spec s, back;
+  CHECK_MSG(cn_spec_parse(text, "m.model", &s) == 0, "%s", cn_last_error());
+  CHECK_NEAR(s.train.optim.weight_decay, 1e-4, 1e-10);
+  CHECK_NEAR(s.train.label_smoothing, 0.1, 1e-7);
+  CHECK_NEAR(s.train.ema_momentum, 0.999, 1e-7);
+  const cn_augment *a = &s.train.augment;
+  CHECK(a->rotation == 10 && a->shear == 0 && a->elastic_alpha == 34 && a->elastic_sigma == 4);
+  CHECK_NEAR(a->zoom, 0.1, 1e-7);
+  CHECK_NEAR(a->erase, 0.25, 0);
+  const cn_schedule *sc = &s.train.schedule;
+  CHECK(sc->kind == CN_SCHEDULE_ONE_CYCLE && sc->warmup == 0.25f && sc->final == 0);
+  CHECK_NEAR(sc->start, 0.04, 1e-8); /* the default */
+  char *out = cn_spec_write(&s);
+  CHECK(out && strstr(out, "weight_decay=0.0001 label_smoothing=0.1 ema_momentum=0.999\n"));
+  CHECK(out && strstr(out, "\naugment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25\n"));
+  CHECK(out && strstr(out, "\nschedule one_cycle warmup=0.25 final=0\n"));
+  CHECK(out && cn_spec_parse(out, "m.model", &back) == 0 && memcmp(&back.train, &s.train, sizeof s.train) == 0);
+  free(out);
+  /* without the lines: no augmentation, a constant rate */
+  CHECK(cn_spec_parse("input 28x28x1\nflatten\ndense 10\n", "m.model", &s) == 0);
+  CHECK(!cn_augment_active(&s.train.augment) && s.train.schedule.kind == CN_SCHEDULE_CONSTANT);
+
+  const char *head = "input 28x28x1\nflatten\ndense 10\n";
+  char bad[512];
+#define BAD(line, prefix)                                \
+  snprintf(bad, sizeof bad, "%s%s\n", head, line);     \
+  CHECK_PARSE_ERROR(bad, CN_EFORMAT, prefix)
+  BAD("augment zoom=1.5", "m.model:4:14: zoom must be in [0, 0.9], not 1.5");
+  BAD("augment", "m.model:4:1: an augment line that asks for nothing");
+  BAD("augment rotation=0", "m.model:4:1: an augment line that asks for nothing");
+  BAD("augment elastic_sigma=4", "m.model:4:9: elastic_sigma needs elastic_alpha");
+  BAD("augment elastic_alpha=34 elastic_sigma=0.1", "m.model:4:40: elastic_sigma must be at least 0.5");
+  BAD("augment rotation=10 flip=1", "m.model:4:21: unknown option 'flip' for augment");
+  BAD("augment shift=0.1\naugment zoom=0.1", "m.model:5:1: a second augment line (line 4 has one)");
+  BAD("schedule linear", "m.model:4:10: unknown schedule 'linear'; expected one of constant, exponential");
+  BAD("schedule", "m.model:4:9: schedule needs KIND");
+  BAD("schedule cosine gamma=0.9", "m.model:4:17: gamma applies to schedule exponential or step only");
+  BAD("schedule exponential every=3", "m.model:4:22: every applies to schedule step only");
+  BAD("schedule exponential gamma=0", "m.model:4:28: gamma must be in (0, 1], not 0");
+  BAD("schedule one_cycle warmup=1", "m.model:4:27: warmup must be in [0, 1), not 1");
+  BAD("schedule step every=0", "m.model:4:21: every must be from 1 to");
+  BAD("schedule step\nschedule cosine", "m.model:5:1: a second schedule line (line 4 has one)");
+  BAD("train weight_decay=1", "m.model:4:20: weight_decay must be in [0, 1), not 1");
+  BAD("train label_smoothing=-0.1", "m.model:4:23: label_smoothing must be in [0, 1), not -0.1");
+  BAD("train ema_momentum=abc", "m.model:4:20: 'abc' is not a number for ema_momentum");
+#undef BAD
+}
+
 int main(void) {
   test_accepts();
+  test_training_settings();
   test_errors();
   test_sizes();
   test_classes();
