@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cnist/augment.h"
 #include "cnist/checkpoint.h"
+#include "cnist/ema.h"
 #include "cnist/train.h"
 #include "core/error.h"
 #include "core/mkdirs.h"
@@ -56,7 +58,22 @@ typedef struct {
   int64_t correct, seen;
   double epoch_seconds, train_time;
   int stopped, best_epoch;
+  /* beyond Keras's fit: augmentation, a schedule, weight averaging */
+  cn_augmenter *aug; /* NULL without an augment line */
+  cn_ema *ema;       /* NULL without ema_momentum */
+  double plateau;    /* ReduceLROnPlateau's reductions of a scheduled rate: 1 until the first */
+  uint64_t seed;     /* the run's: augmentation draws from it */
 } fit_state;
+
+/* The weight average lives in its own file beside last.safetensors. */
+#define EMA_FILE "ema.safetensors"
+
+/* Runs `save` with the averaged weights in the model (when there is an
+ * average), so that checkpoints and evaluations see those. */
+static void ema_in(fit_state *s) {
+  if (s->ema) cn_ema_swap(s->ema);
+}
+#define ema_out ema_in
 
 static void emit(fit_state *s, cn_fit_event *ev) {
   if (s->opt->on_event) s->opt->on_event(ev, s->opt->user);
@@ -105,7 +122,7 @@ static int rng_parse(const char *hex, cn_rng *r) {
   return 1;
 }
 
-enum { META_VALUES = 16 };
+enum { META_VALUES = 20 };
 
 static int save_state(fit_state *s) {
   char v[META_VALUES][96];
@@ -134,6 +151,19 @@ static int save_state(fit_state *s) {
   PUT("train.reduce_lr", "%a %d %d", s->reduce_lr.mon.best, s->reduce_lr.wait, s->reduce_lr.cooldown_counter);
   PUT("train.early_stop", "%a %d %d", s->early.mon.best, s->early.wait, s->early.best_epoch);
   PUT("train.stopped", "%d", s->stopped);
+  PUT("train.plateau", "%a", s->plateau);
+  if (s->ema) {
+    PUT("train.ema_updates", "%" PRId64, cn_ema_updates(s->ema));
+    /* The average first: a crash between the two files leaves an average
+     * that does not match last.safetensors, which resume detects. */
+    const char *ema_meta[] = {"train.ema_updates", v[k - 1], NULL};
+    char ema_path[4200];
+    path_in(s, EMA_FILE, ema_path, sizeof ema_path);
+    ema_in(s);
+    int rc = cn_checkpoint_save(ema_path, s->m, NULL, ema_meta);
+    ema_out(s);
+    if (rc) return rc;
+  }
 #undef PUT
   meta[2 * k] = NULL;
   char path[4200];
@@ -154,6 +184,32 @@ static int meta_double(const cn_meta *meta, const char *key, const char *path, d
   char *end;
   if (v) *out = strtod(v, &end);
   if (!v || *end) return cn_fail(CN_EFORMAT, "%s: metadata %s is missing or malformed", path, key);
+  return CN_OK;
+}
+
+/* The average saved beside last.safetensors, after `updates` updates. A
+ * file from another save (a crash between the two writes) or none at all
+ * restarts the average from the restored weights, with a message. */
+static int restore_average(fit_state *s, int64_t updates) {
+  char path[4200];
+  path_in(s, EMA_FILE, path, sizeof path);
+  cn_meta *meta = NULL;
+  ema_in(s);
+  int rc = cn_checkpoint_restore(path, s->m, NULL, &meta);
+  ema_out(s);
+  const char *saved = rc ? NULL : cn_meta_get(meta, "train.ema_updates");
+  int match = saved && strtoll(saved, NULL, 10) == updates;
+  cn_meta_free(meta);
+  if (rc == CN_ESHAPE || rc == CN_EFORMAT) return rc;
+  if (!match) {
+    cn_ema_free(s->ema);
+    s->ema = NULL;
+    if ((rc = cn_ema_new(s->m, s->spec.train.ema_momentum, &s->ema))) return rc;
+    message(s, "%s does not match last.safetensors (the run stopped while saving): the weight average restarts "
+               "from the restored weights", path);
+    return CN_OK;
+  }
+  cn_ema_set_updates(s->ema, updates);
   return CN_OK;
 }
 
@@ -181,7 +237,13 @@ static int restore_state(fit_state *s) {
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.reduce_lr is missing or malformed", path);
   if (!rc && (!e || sscanf(e, "%la %d %d", &s->early.mon.best, &s->early.wait, &s->early.best_epoch) != 3))
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.early_stop is missing or malformed", path);
+  const char *plateau = cn_meta_get(meta, "train.plateau");
+  if (!rc && plateau && (s->plateau = strtod(plateau, NULL), !(s->plateau > 0 && s->plateau <= 1)))
+    rc = cn_fail(CN_EFORMAT, "%s: metadata train.plateau is malformed", path);
+  int64_t ema_updates = -1;
+  if (!rc && s->ema) rc = meta_int(meta, "train.ema_updates", path, &ema_updates);
   cn_meta_free(meta);
+  if (!rc && s->ema) rc = restore_average(s, ema_updates);
   if (rc) return rc;
   if (epoch < 0 || epoch > s->spec.train.epochs || batch < 0 || batch >= s->batches)
     return cn_fail(CN_EFORMAT, "%s: epoch %" PRId64 " batch %" PRId64 " do not fit this run", path, epoch, batch);
@@ -223,7 +285,19 @@ static int run_epoch(fit_state *s) {
                      s->epoch + 1, b, s->batches, s->dir);
     }
     int first = b * s->batch, n = s->n_train - first < s->batch ? s->n_train - first : s->batch;
-    cn_batch_fill(&s->ds->train, s->order + first, n, s->x, s->labels);
+    if (s->aug) {
+      int rc = cn_batch_fill_augmented(&s->ds->train, s->order + first, n, s->aug, s->seed, s->epoch,
+                                       s->x, s->labels);
+      if (rc) return rc;
+    } else {
+      cn_batch_fill(&s->ds->train, s->order + first, n, s->x, s->labels);
+    }
+    if (s->spec.train.schedule.kind != CN_SCHEDULE_CONSTANT) {
+      int64_t step = (int64_t)s->epoch * s->batches + b;
+      lr = s->spec.train.optim.lr * cn_schedule_factor(&s->spec.train.schedule, step, s->batches, s->spec.train.epochs) *
+           s->plateau;
+      cn_optim_set_lr(s->o, (float)lr);
+    }
     if (s->onehot) {
       memset(s->onehot, 0, sizeof(float) * (size_t)n * (size_t)s->classes);
       for (int i = 0; i < n; i++) s->onehot[i * s->classes + s->labels[i]] = 1.0f;
@@ -239,6 +313,7 @@ static int run_epoch(fit_state *s) {
                      s->epoch ? "end of epoch " : "start of training", s->epoch);
     if (rc) return rc;
     cn_optim_step(s->o);
+    if (s->ema) cn_ema_update(s->ema);
     s->loss_sum += (double)loss * n;
     s->correct += correct;
     s->seen += n;
@@ -256,7 +331,9 @@ static int run_epoch(fit_state *s) {
   s->epoch_seconds = cn_now() - start;
   s->train_time += s->epoch_seconds;
   cn_eval_result val;
+  ema_in(s);
   int rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val);
+  ema_out(s);
   if (rc) return rc;
   cn_history_row *row = &s->history[s->epoch];
   *row = (cn_history_row){.epoch = s->epoch + 1, .loss = s->loss_sum / (double)s->seen,
@@ -283,7 +360,9 @@ static int end_of_epoch_callbacks(fit_state *s) {
               value, path);
     s->ckpt.best = value;
     s->best_epoch = e;
+    ema_in(s);
     int rc = cn_checkpoint_save(path, s->m, NULL, NULL);
+    ema_out(s);
     if (rc) return rc;
   } else {
     message(s, "Epoch %d: %s did not improve from %.5f", e, s->ckpt_monitor, s->ckpt.best);
@@ -298,7 +377,9 @@ static int end_of_epoch_callbacks(fit_state *s) {
     if (s->early_restore) {
       path_in(s, "early_best.safetensors", path, sizeof path);
       if (improved) {
+        ema_in(s);
         int rc = cn_checkpoint_save(path, s->m, NULL, NULL);
+        ema_out(s);
         if (rc) return rc;
       } else if (s->stopped) {
         message(s, "Restoring model weights from the end of the best epoch: %d.", s->early.best_epoch + 1);
@@ -311,6 +392,8 @@ static int end_of_epoch_callbacks(fit_state *s) {
     double lr = cn_optim_lr(s->o);
     double next = cn_reduce_lr_update(&s->reduce_lr, metric(row, s->reduce_monitor), lr);
     if (next != lr) {
+      /* With a schedule, the reduction scales every later scheduled rate. */
+      s->plateau *= next / lr;
       cn_optim_set_lr(s->o, (float)next);
       message(s, "Epoch %d: ReduceLROnPlateau reducing learning rate to %g.", e, (double)(float)next);
     }
@@ -354,6 +437,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   s->batches = (s->n_train + s->batch - 1) / s->batch;
   s->classes = s->ds->classes;
   cn_rng_seed(&s->shuffle, seed, RNG_SHUFFLE);
+  s->seed = seed;
 
   if ((rc = cn_model_new(&s->spec, seed, &s->m))) return rc;
   if ((rc = cn_model_set_precision(s->m, precision))) return rc;
@@ -361,6 +445,12 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cn_tensor_ref *tensors = cn_model_tensors(s->m, &count);
   if ((rc = cn_optim_new(&s->spec.train.optim, tensors, count, &s->o))) return rc;
   if ((rc = cn_model_reserve(s->m, s->batch))) return rc;
+  if ((rc = cn_model_set_label_smoothing(s->m, s->spec.train.label_smoothing))) return rc;
+  if (cn_augment_active(&s->spec.train.augment) &&
+      (rc = cn_augmenter_new(&s->spec.train.augment, s->ds->train.rows, s->ds->train.cols, cn_get_threads(), &s->aug)))
+    return rc;
+  if (s->spec.train.ema_momentum > 0 && (rc = cn_ema_new(s->m, s->spec.train.ema_momentum, &s->ema))) return rc;
+  s->plateau = 1;
   size_t in = (size_t)cn_model_inputs(s->m);
   s->x = malloc(sizeof(float) * in * (size_t)s->batch);
   s->labels = malloc(sizeof(int) * (size_t)s->batch);
@@ -495,6 +585,8 @@ int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt,
   }
   if (!rc) rc = final_evaluation(&s, out);
   if (rc) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
+  cn_augmenter_free(s.aug);
+  cn_ema_free(s.ema);
   cn_optim_free(s.o);
   cn_model_free(s.m);
   free(s.train_idx);

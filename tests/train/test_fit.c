@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cnist.h"
+#include "train/run.h"
 #include "test.h"
 
 static cn_dataset ds;
@@ -195,6 +196,90 @@ static void test_divergence_guard(void) {
   cn_model_free(m);
 }
 
+/* The settings beyond Keras's fit (augmentation, a schedule, weight
+ * averaging, label smoothing, weight decay) keep resume exact, keep results
+ * independent of the thread count, and are applied. */
+static const char *recipe_text =
+    "input 28x28x1\n"
+    "flatten\n"
+    "dense 64 activation=relu\n"
+    "dropout 0.2\n"
+    "dense 10 activation=softmax\n"
+    "train optimizer=adam lr=0.004 batch=32 epochs=4 weight_decay=0.01 label_smoothing=0.1 ema_momentum=0.99\n"
+    "augment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=20 elastic_sigma=4 erase=0.2\n"
+    "schedule exponential gamma=0.5\n"
+    "callback checkpoint monitor=val_accuracy save_best_only=false\n"
+    "callback reduce_lr monitor=val_loss factor=0.5 patience=1\n";
+
+static void test_recipe_settings(void) {
+  cn_spec spec;
+  CHECK(cn_spec_parse(recipe_text, "recipe.model", &spec) == 0);
+  cn_fit_options o = cn_fit_default_options();
+  o.run_dir = CN_TEST_TMP "/recipe";
+  o.limit_train = 1500;
+  o.limit_test = 500;
+  o.threads = 1;
+  o.seed = 5;
+  cn_fit_result whole;
+  CHECK_MSG(cn_fit(&spec, &ds, &o, &whole) == 0, "%s", cn_last_error());
+  CHECK(file_exists(o.run_dir, "ema.safetensors"));
+  char *want = history_without_time(o.run_dir);
+  CHECK(want != NULL);
+  if (!want) return;
+
+  /* The same at 2 threads, and after interruptions mid-epoch and at an epoch's end. */
+  o.run_dir = CN_TEST_TMP "/recipe-2-threads";
+  o.threads = 2;
+  cn_fit_result two;
+  CHECK_MSG(cn_fit(&spec, &ds, &o, &two) == 0, "%s", cn_last_error());
+  run_interrupted(&spec, CN_TEST_TMP "/recipe-cut-mid-epoch", 2, 17);
+  run_interrupted(&spec, CN_TEST_TMP "/recipe-cut-at-epoch-end", 3, 0);
+  const char *dirs[] = {CN_TEST_TMP "/recipe-2-threads", CN_TEST_TMP "/recipe-cut-mid-epoch",
+                        CN_TEST_TMP "/recipe-cut-at-epoch-end"};
+  for (int i = 0; i < 3; i++) {
+    char *got = history_without_time(dirs[i]);
+    CHECK_MSG(got && !strcmp(got, want), "%s: history differs:\n%s\nvs\n%s", dirs[i], got, want);
+    cn_run_summary r;
+    CHECK(cn_run_read_summary(dirs[i], &r) == 0 && r.test_accuracy == whole.test_accuracy);
+    free(got);
+  }
+  /* 1,275 images, strong augmentation, 4 epochs: it learns (chance is 10%) */
+  CHECK_MSG(whole.test_accuracy > 0.7, "test accuracy %.4f", whole.test_accuracy);
+
+  /* The learning rate of each epoch's last step is 0.004 * 0.5^epoch, times
+   * ReduceLROnPlateau's reductions, which only ever halve it. */
+  cn_history_row rows[4];
+  int n = 0;
+  CHECK(cn_run_read_history(CN_TEST_TMP "/recipe", rows, 4, &n) == 0 && n == 4);
+  for (int e = 0; e < n; e++) {
+    double ratio = rows[e].lr / (0.004 * pow(0.5, e));
+    CHECK_MSG(fabs(ratio - 1) < 1e-6 || fabs(ratio - 0.5) < 1e-6 || fabs(ratio - 0.25) < 1e-6,
+              "epoch %d: lr %g", e + 1, rows[e].lr);
+  }
+
+  /* The checkpoints hold the average, not the last step's weights. */
+  cn_model *best = NULL, *last = NULL;
+  CHECK(cn_checkpoint_load_model(CN_TEST_TMP "/recipe/best.safetensors", &best) == 0);
+  CHECK(cn_checkpoint_load_model(CN_TEST_TMP "/recipe/last.safetensors", &last) == 0);
+  if (best && last) {
+    int count;
+    cn_tensor_ref *a = cn_model_tensors(best, &count), *b = cn_model_tensors(last, &count);
+    CHECK(memcmp(a[0].data, b[0].data, sizeof(float) * a[0].size) != 0);
+  }
+  cn_model_free(best);
+  cn_model_free(last);
+
+  /* Without the augment line the same run differs: the augmentation is applied. */
+  spec.train.augment = (cn_augment){0};
+  o.run_dir = CN_TEST_TMP "/recipe-plain";
+  o.threads = 1;
+  CHECK_MSG(cn_fit(&spec, &ds, &o, &two) == 0, "%s", cn_last_error());
+  char *plain = history_without_time(o.run_dir);
+  CHECK(plain && strcmp(plain, want) != 0);
+  free(plain);
+  free(want);
+}
+
 int main(void) {
   if (system("rm -rf '" CN_TEST_TMP "' && mkdir -p '" CN_TEST_TMP "'") != 0) return 1;
   if (cn_dataset_load("mnist", CN_TEST_DATA_DIR "/mnist", &ds) != 0) {
@@ -205,6 +290,7 @@ int main(void) {
   test_smoke_and_run_folder();
   test_resume_equivalence();
   test_divergence_guard();
+  test_recipe_settings();
   cn_dataset_free(&ds);
   return test_summary();
 }
