@@ -1,6 +1,7 @@
 /* `cnist models`: the zoo, one line per model: name, parameters, the
- * study's accuracy and where the model comes from (read from the
- * "# source:" and "# study accuracy:" lines of each model file's header). */
+ * accuracy its source reports and where the model comes from (read from the
+ * "# source:" and "# study accuracy:" or "# published accuracy:" lines of
+ * each model file's header). */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,11 +11,11 @@
 static const char usage_text[] =
     "usage: cnist models\n"
     "\n"
-    "Lists the zoo: the study's models, compiled into cnist. Each name works\n"
-    "wherever a MODEL is asked for (cnist summary lenet, cnist train custom2).\n"
-    "ACCURACY is what the study reports (~ marks a figure its text only\n"
-    "approximates, n/a one it shows only as an image); SOURCE names the\n"
-    "write-up and section.\n";
+    "Lists the zoo: the study's models and reference models beyond it,\n"
+    "compiled into cnist. Each name works wherever a MODEL is asked for\n"
+    "(cnist summary lenet, cnist train custom2). ACCURACY is the test accuracy\n"
+    "the source reports (~ marks a figure its text only approximates, n/a one\n"
+    "it shows only as an image); SOURCE names the write-up and section.\n";
 
 /* The text after "KEY: " on a comment line, up to the end of that line. */
 static void header_field(const char *comment, const char *key, char *out, size_t n) {
@@ -51,6 +52,7 @@ int cmd_models(int argc, char **argv) {
     cn_format_thousands(params, sizeof params, (double)st.total);
     header_field(s.comment, "source", source, sizeof source);
     header_field(s.comment, "study accuracy", accuracy, sizeof accuracy);
+    if (!strcmp(accuracy, "-")) header_field(s.comment, "published accuracy", accuracy, sizeof accuracy);
     accuracy[strcspn(accuracy, " ")] = '\0'; /* the figure; the note after it stays in the file */
     printf("%-12s %9s  %-9s %s\n", z->name, params, accuracy, source);
   }

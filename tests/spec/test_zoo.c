@@ -1,18 +1,22 @@
-/* Every zoo model parses, fits 10 classes, has the study's parameter counts,
- * and survives parse -> write -> parse unchanged. */
+/* Every zoo model parses, fits 10 classes, has the study's (or its
+ * reference's) parameter counts, names its source and accuracy, and survives
+ * parse -> write -> parse unchanged. */
 #include <stdlib.h>
 
 #include "cnist.h"
 #include "test.h"
 
+#define STUDY "source: study 00", "study accuracy: "
 static const struct {
   const char *name;
   size_t total, trainable;
+  const char *source, *accuracy; /* header lines every model of this group carries */
 } expected[] = {
-    {"mlp", 101770, 101770},     {"mlp_dropout", 101770, 101770}, {"mlp512", 407050, 407050},
-    {"mlp3", 535818, 535818},    {"lenet", 61706, 61706},         {"custom1", 121994, 121994},
-    {"custom2", 436202, 435754}, {"custom3", 435306, 435306},     {"custom4", 435306, 435306},
-    {"custom5", 436202, 435754}, {"cnn_bn", 207626, 207274},
+    {"mlp", 101770, 101770, STUDY},     {"mlp_dropout", 101770, 101770, STUDY}, {"mlp512", 407050, 407050, STUDY},
+    {"mlp3", 535818, 535818, STUDY},    {"lenet", 61706, 61706, STUDY},         {"custom1", 121994, 121994, STUDY},
+    {"custom2", 436202, 435754, STUDY}, {"custom3", 435306, 435306, STUDY},     {"custom4", 435306, 435306, STUDY},
+    {"custom5", 436202, 435754, STUDY}, {"cnn_bn", 207626, 207274, STUDY},
+    {"deotte", 327242, 326410, "source: github cdeotte/MNIST-CNN-99.75", "published accuracy: "},
 };
 #define N_EXPECTED (int)(sizeof expected / sizeof expected[0])
 
@@ -41,8 +45,8 @@ static void test_counts(void) {
     CHECK(s.in_h == 28 && s.in_w == 28 && s.in_c == 1);
     const cn_layer_spec *last = &s.layers[s.n_layers - 1];
     CHECK(last->kind == CN_LAYER_DENSE && last->units == 10 && last->act == CN_ACT_SOFTMAX);
-    CHECK(strstr(s.comment, "source: study 00") != NULL);
-    CHECK(strstr(s.comment, "study accuracy: ") != NULL);
+    CHECK_MSG(strstr(s.comment, expected[i].source) != NULL, "%s", expected[i].name);
+    CHECK_MSG(strstr(s.comment, expected[i].accuracy) != NULL, "%s", expected[i].name);
   }
 }
 
