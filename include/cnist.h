@@ -19,6 +19,7 @@
 #include "cnist/checkpoint.h" /* safetensors save/load */
 #include "cnist/ema.h"        /* weight averaging */
 #include "cnist/train.h"      /* fit loop, callbacks, metrics, run folders */
+#include "cnist/ensemble.h"   /* the mean of several runs' test probabilities */
 #include "cnist/image.h"      /* PNG/PGM in and out, MNIST-style preprocessing */
 #include "cnist/report.h"     /* the self-contained HTML report */
 

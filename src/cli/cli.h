@@ -45,5 +45,6 @@ int cmd_compare(int argc, char **argv);
 int cmd_study(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
 
 #endif

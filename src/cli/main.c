@@ -89,6 +89,7 @@ static const struct {
     {"train", cmd_train, "train MODEL [options]: fit a model, write a run folder"},
     {"eval", cmd_eval, "eval RUN|CHECKPOINT [--split test|val|train] [--json]"},
     {"compare", cmd_compare, "compare [RUN...] [--csv|--json]: the leaderboard"},
+    {"ensemble", cmd_ensemble, "ensemble RUN... [--json]: the runs' mean test probabilities"},
     {"study", cmd_study, "study [--quick]: train the zoo in order, print the leaderboard"},
     {"report", cmd_report, "report [RUN...] [-o report.html]: self-contained HTML report"},
     {"predict", cmd_predict, "predict RUN|CHECKPOINT IMAGE...: classify your own digits"},

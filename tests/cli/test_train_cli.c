@@ -1,6 +1,7 @@
-/* The train/eval/compare commands as a user runs them: SIGINT leaves a
- * resumable run, --resume finishes it, eval and compare read it, and bad
- * arguments give clear errors. */
+/* The train/eval/compare/ensemble commands as a user runs them: SIGINT
+ * leaves a resumable run, --resume finishes it, eval, compare and ensemble
+ * read it, and bad arguments give clear errors. */
+#include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -170,10 +171,56 @@ static void test_bf16(void) {
   CHECK(run(resume_bad) == 1 && output_has("bf16/config.json: \"precision\" must be"));
 }
 
+/* The accuracy metrics.json records for a run. */
+static double recorded_accuracy(const char *run_dir) {
+  cn_run_summary s;
+  return cn_run_read_summary(run_dir, &s) ? -1 : s.test_accuracy;
+}
+
+/* Two short runs and their ensemble: the JSON's figures agree with each
+ * member's own metrics.json and with the table; misuse is refused. */
+static void test_ensemble(void) {
+  const char *a = CN_TEST_TMP "/member-a", *b = CN_TEST_TMP "/member-b";
+  const char *train_a[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
+                           "--seed", "1", "--threads", "1", "--run-dir", a, "--quiet", NULL};
+  const char *train_b[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
+                           "--seed", "2", "--threads", "1", "--run-dir", b, "--quiet", NULL};
+  CHECK(run(train_a) == 0 && run(train_b) == 0);
+  const char *json[] = {"ensemble", a, b, "--json", NULL};
+  CHECK(run(json) == 0);
+  char *text = NULL;
+  CHECK(cn_read_file(CN_TEST_TMP "/out.txt", 1 << 22, &text, NULL) == 0);
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  CHECK(o != NULL);
+  const cJSON *acc = cJSON_GetObjectItem(o, "accuracy"), *n = cJSON_GetObjectItem(o, "n"),
+              *members = cJSON_GetObjectItem(o, "members"), *wrong = cJSON_GetObjectItem(o, "wrong");
+  CHECK(cJSON_IsNumber(acc) && acc->valuedouble > 0.5 && acc->valuedouble <= 1);
+  CHECK(cJSON_IsNumber(n) && n->valueint == 400);
+  CHECK(cJSON_GetArraySize(members) == 2);
+  CHECK(fabs(cJSON_GetObjectItem(cJSON_GetArrayItem(members, 0), "accuracy")->valuedouble - recorded_accuracy(a)) <
+        1e-9);
+  CHECK(fabs(cJSON_GetObjectItem(cJSON_GetArrayItem(members, 1), "accuracy")->valuedouble - recorded_accuracy(b)) <
+        1e-9);
+  /* The wrong digits are exactly the ones the accuracy leaves out. */
+  CHECK(cJSON_IsNumber(acc) && fabs(acc->valuedouble - (400.0 - cJSON_GetArraySize(wrong)) / 400) < 1e-9);
+  cJSON_Delete(o);
+  const char *table[] = {"ensemble", a, b, "--show", "2", NULL};
+  CHECK(run(table) == 0 && output_has("Ensemble of 2 runs on the mnist test set (400 images)") &&
+        output_has("ensemble "));
+  const char *none[] = {"ensemble", NULL};
+  CHECK(run(none) == 2 && output_has("name at least one run folder"));
+  const char *missing[] = {"ensemble", a, CN_TEST_TMP "/no-such-run", NULL};
+  CHECK(run(missing) == 1 && output_has("no-such-run/metrics.json"));
+  const char *other_test_set[] = {"ensemble", a, CN_TEST_TMP "/run", NULL};
+  CHECK(run(other_test_set) == 1 && output_has("not the same test set"));
+}
+
 int main(void) {
   if (system("rm -rf '" CN_TEST_TMP "' && mkdir -p '" CN_TEST_TMP "'") != 0) return 1;
   test_interrupt_and_resume();
   test_bad_arguments();
   test_bf16();
+  test_ensemble();
   return test_summary();
 }

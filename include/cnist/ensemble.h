@@ -1,0 +1,53 @@
+/* Ensembles: the mean of several runs' test-set probabilities (the
+ * test_probs.bin each run writes), the committee of Ciresan et al. 2012 and
+ * Deotte's 15-CNN ensemble. Members must have been evaluated on the same
+ * test images in the same order; the mean is taken in double precision in
+ * the order the members are given, and an image's class is the first one of
+ * highest mean probability. */
+#ifndef CNIST_ENSEMBLE_H
+#define CNIST_ENSEMBLE_H
+
+#include <stdint.h>
+
+#include "cnist/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One run's test probabilities: n images x classes, row-major, and the
+ * images' true labels. */
+typedef struct {
+  int n, classes;
+  float *probs;
+  uint8_t *labels;
+} cn_test_probs;
+
+/* Reads run_dir/test_probs.bin (docs/ARCHITECTURE.md, "The run folder"),
+ * every value checked: a probability in [0, 1], a label below classes. */
+int cn_test_probs_read(const char *run_dir, cn_test_probs *out);
+void cn_test_probs_free(cn_test_probs *p);
+
+/* The class of highest probability in row (the first of equal ones). */
+int cn_probs_argmax(const float *row, int classes);
+
+typedef struct {
+  int members, n, classes;
+  float *probs;            /* n x classes: the members' mean */
+  const uint8_t *labels;   /* the first member's labels (all members agree) */
+  int *predicted;          /* n: the ensemble's class of each image */
+  double accuracy, accuracy_se;
+  double *member_accuracy; /* members: each one's own accuracy */
+  int *member_wrong;       /* n: how many members get each image wrong */
+} cn_ensemble;
+
+/* Averages members[0..count). names[i] (the run folders) name a member
+ * whose test set differs from the first's. The result refers to
+ * members[0].labels: keep the members until cn_ensemble_free. */
+int cn_ensemble_average(const cn_test_probs *members, const char *const *names, int count, cn_ensemble *out);
+void cn_ensemble_free(cn_ensemble *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,147 @@
+/* Ensembles from test_probs.bin files written here: the mean, the vote it
+ * gives against each member's, ties, and every malformed file refused with
+ * its path and fault. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cnist.h"
+#include "core/file.h"
+#include "core/mkdirs.h"
+#include "test.h"
+#include "train/run.h"
+
+enum { N = 4, K = 3 };
+static const uint8_t labels[N] = {0, 1, 2, 2};
+
+/* Three members; image by image (label in brackets):
+ *   0 [0]: a right, b right, c wrong       -> mean right
+ *   1 [1]: a wrong (0.6 on 0), b and c right with 0.5 -> mean 0.4667 on 1 vs 0.3667 on 0: right
+ *   2 [2]: a and b wrong with 0.4 on 1, c very sure of 2 -> mean 0.5 on 2: right though two are wrong
+ *   3 [2]: all wrong -> wrong */
+static const float probs[3][N * K] = {
+    {0.8f, 0.1f, 0.1f, 0.6f, 0.4f, 0.0f, 0.3f, 0.4f, 0.3f, 0.5f, 0.3f, 0.2f},
+    {0.7f, 0.2f, 0.1f, 0.3f, 0.5f, 0.2f, 0.3f, 0.4f, 0.3f, 0.1f, 0.6f, 0.3f},
+    {0.2f, 0.7f, 0.1f, 0.2f, 0.5f, 0.3f, 0.0f, 0.1f, 0.9f, 0.6f, 0.1f, 0.3f},
+};
+
+static const char *member_dir(int m) {
+  static char dirs[3][256];
+  snprintf(dirs[m], sizeof dirs[m], CN_TEST_TMP "/member%d", m);
+  return dirs[m];
+}
+
+static void test_mean_and_vote(void) {
+  cn_test_probs members[3];
+  const char *names[3];
+  for (int m = 0; m < 3; m++) {
+    names[m] = member_dir(m);
+    CHECK(cn_mkdirs(names[m]) == 0);
+    CHECK(cn_run_write_probs(names[m], probs[m], N, K, labels) == 0);
+    CHECK_MSG(cn_test_probs_read(names[m], &members[m]) == 0, "%s", cn_last_error());
+    CHECK(members[m].n == N && members[m].classes == K && members[m].labels[3] == 2);
+  }
+  cn_ensemble e;
+  CHECK_MSG(cn_ensemble_average(members, names, 3, &e) == 0, "%s", cn_last_error());
+  CHECK(e.members == 3 && e.n == N && e.classes == K);
+  CHECK(fabsf(e.probs[1 * K + 1] - (0.4f + 0.5f + 0.5f) / 3) < 1e-6f);
+  CHECK(fabsf(e.probs[2 * K + 2] - 0.5f) < 1e-6f);
+  int want_predicted[N] = {0, 1, 2, 0}, want_wrong[N] = {1, 1, 2, 3};
+  for (int i = 0; i < N; i++) {
+    CHECK_MSG(e.predicted[i] == want_predicted[i], "image %d: %d", i, e.predicted[i]);
+    CHECK_MSG(e.member_wrong[i] == want_wrong[i], "image %d: %d members wrong", i, e.member_wrong[i]);
+  }
+  CHECK(fabs(e.accuracy - 0.75) < 1e-12);
+  CHECK(fabs(e.accuracy_se - sqrt(0.75 * 0.25 / N)) < 1e-12);
+  CHECK(fabs(e.member_accuracy[0] - 0.25) < 1e-12); /* a: image 0 only */
+  CHECK(fabs(e.member_accuracy[1] - 0.50) < 1e-12); /* b: images 0 and 1 */
+  CHECK(fabs(e.member_accuracy[2] - 0.50) < 1e-12); /* c: images 1 and 2 */
+  cn_ensemble_free(&e);
+
+  /* One member is its own ensemble. */
+  CHECK(cn_ensemble_average(members, names, 1, &e) == 0);
+  CHECK(fabs(e.accuracy - 0.25) < 1e-12 && e.member_wrong[1] == 1);
+  cn_ensemble_free(&e);
+  for (int m = 0; m < 3; m++) cn_test_probs_free(&members[m]);
+}
+
+static void test_ties_go_to_the_first_class(void) {
+  const float row[4] = {0.25f, 0.25f, 0.25f, 0.25f};
+  CHECK(cn_probs_argmax(row, 4) == 0);
+  const float row2[3] = {0.2f, 0.4f, 0.4f};
+  CHECK(cn_probs_argmax(row2, 3) == 1);
+}
+
+static void test_different_test_sets(void) {
+  const char *dirs[2] = {CN_TEST_TMP "/set-a", CN_TEST_TMP "/set-b"};
+  const uint8_t other[N] = {0, 1, 2, 1};
+  cn_test_probs p[2];
+  for (int m = 0; m < 2; m++) CHECK(cn_mkdirs(dirs[m]) == 0);
+  CHECK(cn_run_write_probs(dirs[0], probs[0], N, K, labels) == 0);
+  CHECK(cn_run_write_probs(dirs[1], probs[1], N, K, other) == 0);
+  for (int m = 0; m < 2; m++) CHECK(cn_test_probs_read(dirs[m], &p[m]) == 0);
+  cn_ensemble e;
+  CHECK_ERROR(cn_ensemble_average(p, dirs, 2, &e), CN_EINVAL, "set-b: its test labels differ");
+  cn_test_probs_free(&p[1]);
+  CHECK(cn_run_write_probs(dirs[1], probs[1], N - 1, K, labels) == 0);
+  CHECK(cn_test_probs_read(dirs[1], &p[1]) == 0);
+  CHECK_ERROR(cn_ensemble_average(p, dirs, 2, &e), CN_EINVAL, "3 test images x 3 classes");
+  CHECK_ERROR(cn_ensemble_average(p, dirs, 0, &e), CN_EINVAL, "at least one run");
+  for (int m = 0; m < 2; m++) cn_test_probs_free(&p[m]);
+}
+
+/* Writes bytes as dir/test_probs.bin and checks the reader's refusal. */
+static void expect_refused(const char *what, const unsigned char *bytes, size_t size, const char *needle) {
+  const char *dir = CN_TEST_TMP "/bad";
+  CHECK(cn_mkdirs(dir) == 0);
+  CHECK(cn_write_file_atomic(CN_TEST_TMP "/bad/test_probs.bin", bytes, size) == 0);
+  cn_test_probs p;
+  int rc = cn_test_probs_read(dir, &p);
+  CHECK_MSG(rc == CN_EFORMAT && strstr(cn_last_error(), needle) && strstr(cn_last_error(), "bad/test_probs.bin"),
+            "%s: rc %d, %s", what, rc, cn_last_error());
+  CHECK(p.probs == NULL && p.labels == NULL);
+}
+
+static void test_malformed_files(void) {
+  const char *dir = CN_TEST_TMP "/good";
+  CHECK(cn_mkdirs(dir) == 0);
+  CHECK(cn_run_write_probs(dir, probs[0], N, K, labels) == 0);
+  char *good;
+  size_t size;
+  CHECK(cn_read_file(CN_TEST_TMP "/good/test_probs.bin", 1 << 20, &good, &size) == 0);
+  CHECK(size == 16 + N * K * 4 + N);
+  unsigned char *b = malloc(size);
+  memcpy(b, good, size);
+  b[0] = 'X';
+  expect_refused("magic", b, size, "bad magic");
+  expect_refused("empty", b, 0, "bad magic");
+  memcpy(b, good, size);
+  expect_refused("truncated", b, size - 1, "needs");
+  b[12] = 200; /* 200 classes */
+  expect_refused("classes", b, size, "200 classes");
+  memcpy(b, good, size);
+  b[8] = 0; /* 0 images */
+  expect_refused("no images", b, size, "0 images");
+  memcpy(b, good, size);
+  float nan = NAN;
+  memcpy(b + 16 + 4 * 5, &nan, 4);
+  expect_refused("NaN", b, size, "image 1, class 2");
+  memcpy(b, good, size);
+  float big = 1.5f;
+  memcpy(b + 16, &big, 4);
+  expect_refused("above 1", b, size, "is not a probability");
+  memcpy(b, good, size);
+  b[size - 1] = 3;
+  expect_refused("label", b, size, "image 3 has label 3");
+  free(b);
+  free(good);
+  cn_test_probs p;
+  CHECK_ERROR(cn_test_probs_read(CN_TEST_TMP "/none", &p), CN_ENOTFOUND, "none/test_probs.bin");
+}
+
+int main(void) {
+  test_mean_and_vote();
+  test_ties_go_to_the_first_class();
+  test_different_test_sets();
+  test_malformed_files();
+  return test_summary();
+}
