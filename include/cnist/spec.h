@@ -19,8 +19,10 @@ typedef enum {
   CN_LAYER_BATCHNORM,
   CN_LAYER_DROPOUT,
   CN_LAYER_FLATTEN,
-  CN_LAYER_ACTIVATION
+  CN_LAYER_ACTIVATION,
+  CN_LAYER_GLOBAL_AVGPOOL /* the mean of each channel: HxWxC -> C (Keras GlobalAveragePooling2D) */
 } cn_layer_kind;
+#define CN_LAYER_KINDS (CN_LAYER_GLOBAL_AVGPOOL + 1)
 
 typedef enum { CN_ACT_NONE, CN_ACT_RELU, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_SOFTMAX } cn_act;
 
@@ -195,6 +197,7 @@ int cn_spec_add_pool(cn_spec *s, cn_layer_kind kind, int size, int stride);
 int cn_spec_add_batchnorm(cn_spec *s);
 int cn_spec_add_dropout(cn_spec *s, float rate);
 int cn_spec_add_flatten(cn_spec *s);
+int cn_spec_add_global_avgpool(cn_spec *s);
 int cn_spec_add_activation(cn_spec *s, cn_act act);
 
 /* Parses model-file text. filename is used in messages, which read
@@ -234,7 +237,10 @@ int cn_zoo_count(void);
 const cn_zoo_model *cn_zoo_get(int i);
 const cn_zoo_model *cn_zoo_find(const char *name);
 
-const char *cn_layer_kind_name(cn_layer_kind k);  /* "dense", "conv2d", ... */
+const char *cn_layer_kind_name(cn_layer_kind k);  /* the model-file word: "dense", "conv2d", ... */
+/* Keras's class and default layer name of a kind ("MaxPooling2D", "max_pooling2d"). */
+const char *cn_layer_kind_keras_class(cn_layer_kind k);
+const char *cn_layer_kind_keras_name(cn_layer_kind k);
 const char *cn_act_name(cn_act a);                /* "relu", ..., "linear" for NONE */
 
 #ifdef __cplusplus

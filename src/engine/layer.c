@@ -34,6 +34,13 @@ void cn_layer_setup(cn_layer *l, const cn_layer_spec *s, int index, cn_shape in,
   case CN_LAYER_DROPOUT: l->ops = &cn_dropout_ops; break;
   case CN_LAYER_ACTIVATION: l->ops = &cn_activation_ops; break;
   case CN_LAYER_FLATTEN: l->ops = NULL; break;
+  case CN_LAYER_GLOBAL_AVGPOOL:
+    /* average pooling with one window the size of the input */
+    l->ops = &cn_avgpool_ops;
+    l->s.kh = l->s.sh = in.h;
+    l->s.kw = l->s.sw = in.w;
+    l->s.same = 0;
+    break;
   }
   if (s->kind == CN_LAYER_CONV2D || s->kind == CN_LAYER_MAXPOOL || s->kind == CN_LAYER_AVGPOOL) {
     l->pad_t = pad_before(in.h, out.h, s->kh, s->sh);

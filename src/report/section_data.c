@@ -125,7 +125,8 @@ static const char *kind_color(cn_layer_kind k) {
   switch (k) {
   case CN_LAYER_CONV2D: return "#3b5bdb";
   case CN_LAYER_MAXPOOL:
-  case CN_LAYER_AVGPOOL: return "#0ca678";
+  case CN_LAYER_AVGPOOL:
+  case CN_LAYER_GLOBAL_AVGPOOL: return "#0ca678";
   case CN_LAYER_DENSE: return "#7048e8";
   case CN_LAYER_BATCHNORM: return "#f59f00";
   case CN_LAYER_DROPOUT: return "#adb5bd";

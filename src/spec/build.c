@@ -1,5 +1,5 @@
-/* Building a cn_spec in code, with Keras defaults, and the names of layer
- * kinds and activations shared by the parser, writer and summary. */
+/* Building a cn_spec in code, with Keras defaults, and the names of
+ * activations shared by the parser, writer and summary. */
 #include <string.h>
 
 #include "cnist/spec.h"
@@ -108,25 +108,15 @@ int cn_spec_add_flatten(cn_spec *s) {
   return next_layer(s, CN_LAYER_FLATTEN) ? 0 : CN_EINVAL;
 }
 
+int cn_spec_add_global_avgpool(cn_spec *s) {
+  return next_layer(s, CN_LAYER_GLOBAL_AVGPOOL) ? 0 : CN_EINVAL;
+}
+
 int cn_spec_add_activation(cn_spec *s, cn_act act) {
   cn_layer_spec *l = next_layer(s, CN_LAYER_ACTIVATION);
   if (!l) return CN_EINVAL;
   l->act = act;
   return 0;
-}
-
-const char *cn_layer_kind_name(cn_layer_kind k) {
-  switch (k) {
-    case CN_LAYER_DENSE: return "dense";
-    case CN_LAYER_CONV2D: return "conv2d";
-    case CN_LAYER_MAXPOOL: return "maxpool";
-    case CN_LAYER_AVGPOOL: return "avgpool";
-    case CN_LAYER_BATCHNORM: return "batchnorm";
-    case CN_LAYER_DROPOUT: return "dropout";
-    case CN_LAYER_FLATTEN: return "flatten";
-    case CN_LAYER_ACTIVATION: return "activation";
-  }
-  return "?";
 }
 
 const char *cn_act_name(cn_act a) {

@@ -345,9 +345,12 @@ static int on_dropout(parser *p, const line_kind *k, const token *pos, int npos,
   return 0;
 }
 
-static int on_flatten(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
-  (void)k, (void)pos, (void)npos, (void)o, (void)nopt;
-  return new_layer(p, CN_LAYER_FLATTEN) ? 0 : CN_EFORMAT;
+/* A layer line with nothing after its word: flatten, global_avgpool. */
+static int on_bare_layer(parser *p, const line_kind *k, const token *pos, int npos, const option *o,
+                         int nopt) {
+  (void)pos, (void)npos, (void)o, (void)nopt;
+  cn_layer_kind kind = strcmp(k->word, "flatten") == 0 ? CN_LAYER_FLATTEN : CN_LAYER_GLOBAL_AVGPOOL;
+  return new_layer(p, kind) ? 0 : CN_EFORMAT;
 }
 
 static int on_dense(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
@@ -585,7 +588,8 @@ static const line_kind line_kinds[] = {
   {"avgpool",    1, 0, 1, "[SIZE]",        "avgpool 2x2",                    {"stride", "padding", NULL}, on_pool},
   {"batchnorm",  1, 0, 0, "",              "batchnorm",                      {"momentum", "epsilon", NULL}, on_batchnorm},
   {"dropout",    1, 1, 1, "RATE",          "dropout 0.25",                   {NULL}, on_dropout},
-  {"flatten",    1, 0, 0, "",              "flatten",                        {NULL}, on_flatten},
+  {"flatten",    1, 0, 0, "",              "flatten",                        {NULL}, on_bare_layer},
+  {"global_avgpool", 1, 0, 0, "",          "global_avgpool",                 {NULL}, on_bare_layer},
   {"dense",      1, 1, 1, "UNITS",         "dense 128 activation=relu",      {"activation", NULL}, on_dense},
   {"activation", 1, 1, 1, "NAME",          "activation relu",                {NULL}, on_activation},
   {"train",      0, 0, 0, "",              "train optimizer=adam lr=0.001 batch=32 epochs=10",
@@ -651,12 +655,20 @@ static int parse_line(parser *p, const char *line, int len) {
   const line_kind *k = NULL;
   for (int i = 0; i < N_LINE_KINDS && !k; i++)
     if (tok_is(w[0], line_kinds[i].word)) k = &line_kinds[i];
-  if (!k)
-    return fail_at(
-        p, w[0].col,
-        "unknown layer '%.*s'; expected one of input, conv2d, maxpool, avgpool, batchnorm, dropout, "
-        "flatten, dense, activation (settings go on `train`, `callback`, `augment` and `schedule` lines)",
-        w[0].len, w[0].p);
+  if (!k) {
+    /* the words from the table: input and the layers, then the settings lines */
+    char layers[256] = "input", settings[160] = "";
+    for (int i = 0; i < N_LINE_KINDS; i++) {
+      const char *word = line_kinds[i].word;
+      if (line_kinds[i].layer)
+        snprintf(layers + strlen(layers), sizeof layers - strlen(layers), ", %s", word);
+      else if (strcmp(word, "input") != 0)
+        snprintf(settings + strlen(settings), sizeof settings - strlen(settings), "%s`%s`", settings[0] ? ", " : "",
+                 word);
+    }
+    return fail_at(p, w[0].col, "unknown layer '%.*s'; expected one of %s (settings go on %s lines)", w[0].len,
+                   w[0].p, layers, settings);
+  }
   if (k->layer && !p->s->in_line)
     return fail_at(p, w[0].col, "%s before the input line; start the model with `input 28x28x1`", k->word);
 

@@ -37,6 +37,14 @@ static double elems(cn_shape sh) {
   return (double)sh.c * sh.h * sh.w;
 }
 
+/* Layer i gets a vector: the output of flatten, dense or global pooling
+ * (a 1x1 image from a convolution is still an image). */
+static int flat_input(const cn_spec *s, int i, cn_shape in) {
+  if (in.h != 1 || in.w != 1 || i == 0) return 0;
+  cn_layer_kind k = s->layers[i - 1].kind;
+  return k == CN_LAYER_FLATTEN || k == CN_LAYER_DENSE || k == CN_LAYER_GLOBAL_AVGPOOL;
+}
+
 /* The shape after layer l given its input, or a failure status. */
 static int layer_output(const cn_spec *s, int i, cn_shape in, cn_shape *out) {
   const cn_layer_spec *l = &s->layers[i];
@@ -65,8 +73,7 @@ static int layer_output(const cn_spec *s, int i, cn_shape in, cn_shape *out) {
       if (l->kh <= 0 || l->kw <= 0 || l->sh <= 0 || l->sw <= 0 || (conv && l->filters <= 0))
         return cn_fail(CN_ESHAPE, "%s%s sizes must be positive (window %dx%d, stride %dx%d)",
                        where(s, i, at, sizeof at), what, l->kh, l->kw, l->sh, l->sw);
-      if (in.h == 1 && in.w == 1 && i > 0 &&
-          (s->layers[i - 1].kind == CN_LAYER_FLATTEN || s->layers[i - 1].kind == CN_LAYER_DENSE))
+      if (flat_input(s, i, in))
         return cn_fail(CN_ESHAPE,
                        "%s%s needs an image-shaped input but gets a flat vector of %d; "
                        "put it before `flatten`",
@@ -84,6 +91,14 @@ static int layer_output(const cn_spec *s, int i, cn_shape in, cn_shape *out) {
     }
     case CN_LAYER_FLATTEN:
       *out = (cn_shape){in.c * in.h * in.w, 1, 1}; /* fits: every tensor is checked < INT_MAX */
+      return 0;
+    case CN_LAYER_GLOBAL_AVGPOOL:
+      if (flat_input(s, i, in))
+        return cn_fail(CN_ESHAPE,
+                       "%sglobal_avgpool needs an image-shaped input but gets a flat vector of %d; "
+                       "put it before `flatten`",
+                       where(s, i, at, sizeof at), in.c);
+      *out = (cn_shape){in.c, 1, 1};
       return 0;
     case CN_LAYER_DROPOUT:
       if (!(l->rate >= 0.0f && l->rate < 1.0f))

@@ -10,35 +10,6 @@
 #include "core/format.h"
 #include "spec/text.h"
 
-/* Keras's class name and default layer name for a kind. */
-static const char *keras_class(cn_layer_kind k) {
-  switch (k) {
-    case CN_LAYER_DENSE: return "Dense";
-    case CN_LAYER_CONV2D: return "Conv2D";
-    case CN_LAYER_MAXPOOL: return "MaxPooling2D";
-    case CN_LAYER_AVGPOOL: return "AveragePooling2D";
-    case CN_LAYER_BATCHNORM: return "BatchNormalization";
-    case CN_LAYER_DROPOUT: return "Dropout";
-    case CN_LAYER_FLATTEN: return "Flatten";
-    case CN_LAYER_ACTIVATION: return "Activation";
-  }
-  return "?";
-}
-
-static const char *keras_name(cn_layer_kind k) {
-  switch (k) {
-    case CN_LAYER_DENSE: return "dense";
-    case CN_LAYER_CONV2D: return "conv2d";
-    case CN_LAYER_MAXPOOL: return "max_pooling2d";
-    case CN_LAYER_AVGPOOL: return "average_pooling2d";
-    case CN_LAYER_BATCHNORM: return "batch_normalization";
-    case CN_LAYER_DROPOUT: return "dropout";
-    case CN_LAYER_FLATTEN: return "flatten";
-    case CN_LAYER_ACTIVATION: return "activation";
-  }
-  return "?";
-}
-
 /* "(None, 28, 28, 32)" for maps (Keras is channels-last), "(None, 128)" for vectors. */
 static void keras_shape(cn_shape s, int flat, char *buf, size_t n) {
   if (flat)
@@ -58,18 +29,20 @@ char *cn_spec_summary(const cn_spec *s) {
   if (cn_spec_check(s, 0, sh) || cn_spec_stats_compute(s, &st)) return NULL;
 
   char names[CN_MAX_LAYERS][64], shapes[CN_MAX_LAYERS][64];
-  int count[CN_LAYER_ACTIVATION + 1] = {0};
+  int count[CN_LAYER_KINDS] = {0};
   int name_w = (int)strlen("Layer (type)"), shape_w = (int)strlen("Output Shape"),
       param_w = (int)strlen("Param #");
-  int flat = s->in_h == 1 && s->in_w == 1; /* vectors stay vectors once flattened or densed */
+  int flat = s->in_h == 1 && s->in_w == 1; /* vectors stay vectors once flattened, densed or pooled globally */
   for (int i = 0; i < s->n_layers; i++) {
     const cn_layer_spec *l = &s->layers[i];
     int k = count[l->kind]++;
     if (k)
-      snprintf(names[i], sizeof names[i], "%s_%d (%s)", keras_name(l->kind), k, keras_class(l->kind));
+      snprintf(names[i], sizeof names[i], "%s_%d (%s)", cn_layer_kind_keras_name(l->kind), k,
+               cn_layer_kind_keras_class(l->kind));
     else
-      snprintf(names[i], sizeof names[i], "%s (%s)", keras_name(l->kind), keras_class(l->kind));
-    if (l->kind == CN_LAYER_FLATTEN || l->kind == CN_LAYER_DENSE) flat = 1;
+      snprintf(names[i], sizeof names[i], "%s (%s)", cn_layer_kind_keras_name(l->kind),
+               cn_layer_kind_keras_class(l->kind));
+    if (l->kind == CN_LAYER_FLATTEN || l->kind == CN_LAYER_DENSE || l->kind == CN_LAYER_GLOBAL_AVGPOOL) flat = 1;
     keras_shape(sh[i + 1], flat, shapes[i], sizeof shapes[i]);
     if ((int)strlen(names[i]) > name_w) name_w = (int)strlen(names[i]);
     if ((int)strlen(shapes[i]) > shape_w) shape_w = (int)strlen(shapes[i]);

@@ -48,7 +48,8 @@ static void put_layer(FILE *f, const cn_layer_spec *l) {
       fprintf(f, " %s", num);
       break;
     case CN_LAYER_ACTIVATION: fprintf(f, " %s", cn_act_name(l->act)); break;
-    case CN_LAYER_FLATTEN: break;
+    case CN_LAYER_FLATTEN:
+    case CN_LAYER_GLOBAL_AVGPOOL: break;
   }
   if ((l->kind == CN_LAYER_CONV2D || l->kind == CN_LAYER_MAXPOOL || l->kind == CN_LAYER_AVGPOOL) && l->same)
     fputs(" padding=same", f);

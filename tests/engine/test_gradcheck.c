@@ -176,6 +176,13 @@ static void test_pool(void) {
   pool_case(CN_LAYER_MAXPOOL, 1, 5, 5, 3, 1, 0, "maxpool 3x3 stride 1 (overlapping)");
   pool_case(CN_LAYER_AVGPOOL, 2, 5, 5, 2, 0, 0, "avgpool 2x2 floor");
   pool_case(CN_LAYER_AVGPOOL, 2, 5, 6, 3, 2, 1, "avgpool same 3x3 stride 2");
+  cn_spec s;
+  cn_spec_init(&s, 3, 5, 6);
+  cn_spec_add_global_avgpool(&s);
+  check_layer(&s, 2, 1e-2, "global_avgpool 5x6x3", NULL);
+  cn_spec_init(&s, 4, 1, 7);
+  cn_spec_add_global_avgpool(&s);
+  check_layer(&s, 3, 1e-2, "global_avgpool 1x7x4", NULL);
 }
 
 static void test_batchnorm(void) {

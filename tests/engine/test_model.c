@@ -341,7 +341,24 @@ static void test_labels_and_eval(void) {
   free(x);
 }
 
+/* The parameter count is stated twice, by the spec's shape rules and by
+ * each layer's ops; for every zoo model they agree. */
+static void test_zoo_param_counts(void) {
+  for (int i = 0; i < cn_zoo_count(); i++) {
+    cn_spec s;
+    cn_spec_stats st;
+    cn_model *m;
+    CHECK(cn_spec_load(cn_zoo_get(i)->name, &s) == 0);
+    CHECK(cn_spec_stats_compute(&s, &st) == 0);
+    CHECK(cn_model_new(&s, 1, &m) == 0);
+    CHECK_MSG(cn_model_param_count(m) == st.total, "%s: model %zu, spec %zu", s.name, cn_model_param_count(m),
+              st.total);
+    cn_model_free(m);
+  }
+}
+
 int main(void) {
+  test_zoo_param_counts();
   test_tensors();
   test_determinism();
   test_small_batch();

@@ -26,4 +26,4 @@ set_tests_properties(spec/summary_model_file_message PROPERTIES PASS_REGULAR_EXP
 
 add_test(NAME spec/summary_unknown_model COMMAND cnist summary no_such_model)
 set_tests_properties(spec/summary_unknown_model PROPERTIES PASS_REGULAR_EXPRESSION
-  "cnist: error: no_such_model: no such model file, and not a zoo model \\(zoo: cnn_bn, custom1")
+  "cnist: error: no_such_model: no such model file, and not a zoo model \\(zoo: best, cnn_bn, custom1")

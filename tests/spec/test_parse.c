@@ -112,7 +112,7 @@ static void test_accepts(void) {
 static void test_errors(void) {
   CHECK_PARSE_ERROR("input 28x28x1\nconv3d 8 3x3\n", CN_EFORMAT,
                     "m.model:2:1: unknown layer 'conv3d'; expected one of input, conv2d, maxpool, avgpool, "
-                    "batchnorm, dropout, flatten, dense, activation");
+                    "batchnorm, dropout, flatten, global_avgpool, dense, activation");
   CHECK_PARSE_ERROR(
       "input 28x28x1\nconv2d 8 3x3 strides=2\n", CN_EFORMAT,
       "m.model:2:14: unknown option 'strides' for conv2d; expected one of stride, padding, activation");
@@ -243,7 +243,7 @@ static void test_load(void) {
   mkdir(CN_BINARY_DIR "/test-tmp", 0755);
   mkdir(CN_TEST_TMP, 0755);
   CHECK_ERROR(cn_spec_load(CN_TEST_TMP "/none.model", &s), CN_ENOTFOUND,
-              CN_TEST_TMP "/none.model: no such model file, and not a zoo model (zoo: cnn_bn, custom1");
+              CN_TEST_TMP "/none.model: no such model file, and not a zoo model (zoo: best, cnn_bn, custom1");
   CHECK_ERROR(cn_spec_load(CN_TEST_TMP, &s), CN_EIO, CN_TEST_TMP ": not a model file");
   write_file(CN_TEST_TMP "/nul.model", "input 28x28x1\nfla\0tten\n", 23);
   CHECK_ERROR(cn_spec_load(CN_TEST_TMP "/nul.model", &s), CN_EFORMAT, CN_TEST_TMP "/nul.model:2:4: NUL byte");

@@ -90,6 +90,20 @@ static void test_shape_rules(void) {
   cn_spec_init(&s, 1, 100000, 100000);
   CHECK_ERROR(cn_spec_check(&s, 0, NULL), CN_ENOMEM,
               "input: an input of 100000x100000x1 (HxWxC) needs 37.3 GiB");
+  /* global average pooling: HxWxC -> C, no parameters; only on images */
+  cn_spec_init(&s, 1, 8, 8);
+  cn_spec_add_conv2d(&s, 6, 3, 3, 1, 0, CN_ACT_RELU);
+  cn_spec_add_global_avgpool(&s);
+  cn_spec_add_dense(&s, 10, CN_ACT_SOFTMAX);
+  CHECK(cn_spec_check(&s, 10, sh) == 0);
+  CHECK(sh[2].c == 6 && sh[2].h == 1 && sh[2].w == 1);
+  CHECK(cn_spec_stats_compute(&s, &st) == 0);
+  CHECK(st.per_layer[1] == 0 && st.total == 6 * 9 + 6 + 6 * 10 + 10);
+  cn_spec_init(&s, 1, 8, 8);
+  cn_spec_add_flatten(&s);
+  cn_spec_add_global_avgpool(&s);
+  CHECK_ERROR(cn_spec_check(&s, 0, NULL), CN_ESHAPE,
+              "layer 2 (global_avgpool): global_avgpool needs an image-shaped input but gets a flat vector of 64");
   cn_spec_init(&s, 1, 20000, 20000);
   cn_spec_add_conv2d(&s, 1000, 3, 3, 1, 1, CN_ACT_RELU);
   CHECK_ERROR(cn_spec_check(&s, 0, NULL), CN_ENOMEM, "layer 1 (conv2d)");
