@@ -116,6 +116,7 @@ typedef struct {
   cn_precision precision;   /* the multiplies' precision (default fp32); recorded in config.json */
   const char *run_dir;      /* NULL: runs/<model>-<YYYYmmdd-HHMMSS> */
   int resume;               /* continue run_dir from its last.safetensors */
+  int epochs;               /* with resume, > 0: train up to this many epochs in all (Keras initial_epoch) */
   int limit_train;          /* > 0: use only the first N training images */
   int limit_test;           /* > 0: evaluate only the first N test images */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop after the current batch */
@@ -140,7 +141,9 @@ typedef struct {
 /* Trains spec on ds, writing the run folder of docs/ARCHITECTURE.md, then
  * reloads the best weights and evaluates them on train, validation and test.
  * With opt->resume the run folder's model.model and config.json win over
- * spec (which may be NULL) and the seed/split options. Returns CN_EINTR when
+ * spec (which may be NULL) and the seed/split options; the folder's files
+ * must agree with each other, and a finished run is refused unless
+ * opt->epochs extends it. The folder is locked while cn_fit writes it. Returns CN_EINTR when
  * stopped by opt->stop (last.safetensors then holds the state to resume
  * from), CN_EDIVERGED when the loss became NaN or Inf. */
 int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt, cn_fit_result *out);

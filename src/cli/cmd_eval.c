@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "train/confusion_json.h"
+#include "run/confusion_json.h"
 
 static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
   const cn_confusion *c = &r->confusion;
