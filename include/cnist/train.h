@@ -154,6 +154,21 @@ void cn_progress_print(FILE *f, const cn_fit_event *ev, int is_tty);
 
 /* ---- run folders ---- */
 
+/* The files of a run folder (docs/ARCHITECTURE.md, "The run folder"). */
+typedef enum {
+  CN_RUN_FILE_MODEL,   /* model.model */
+  CN_RUN_FILE_CONFIG,  /* config.json */
+  CN_RUN_FILE_HISTORY, /* history.csv */
+  CN_RUN_FILE_METRICS, /* metrics.json */
+  CN_RUN_FILE_PROBS,   /* test_probs.bin */
+  CN_RUN_FILE_BEST,    /* best.safetensors */
+  CN_RUN_FILE_LAST,    /* last.safetensors */
+  CN_RUN_FILE_EMA      /* ema.safetensors */
+} cn_run_file;
+
+/* run_dir/<file's name> into out (size bytes); CN_EINVAL when it does not fit. */
+int cn_run_file_path(const char *run_dir, cn_run_file file, char *out, size_t size);
+
 /* What `compare` shows of a run (from its metrics.json). */
 typedef struct {
   char dir[4096];

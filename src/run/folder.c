@@ -19,8 +19,18 @@ int cn_run_path(const char *dir, const char *name, char *out) {
   return CN_OK;
 }
 
+int cn_run_file_path(const char *dir, cn_run_file file, char *out, size_t size) {
+  static const char *const names[] = {CN_RUN_MODEL, CN_RUN_CONFIG, CN_RUN_HISTORY, CN_RUN_METRICS,
+                                      CN_RUN_PROBS, CN_RUN_BEST,   CN_RUN_LAST,    CN_RUN_EMA};
+  if ((unsigned)file >= sizeof names / sizeof names[0]) return cn_fail(CN_EINVAL, "run folder: no file %d", (int)file);
+  int n = snprintf(out, size, "%s/%s", dir, names[file]);
+  if (n < 0 || (size_t)n >= size) return cn_fail(CN_EINVAL, "%s: path too long", dir);
+  return CN_OK;
+}
+
 struct cn_run_lock {
   int fd;
+  int created; /* the lock file did not exist before: the folder is not (yet) cnist's */
 };
 
 int cn_run_lock_take(const char *dir, cn_run_lock **out) {
@@ -32,7 +42,11 @@ int cn_run_lock_take(const char *dir, cn_run_lock **out) {
    * temporary file beside it. */
   if (access(dir, W_OK | X_OK) != 0)
     return cn_fail(CN_EIO, "%s: the run folder cannot be written (%s)", dir, strerror(errno));
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int created = 1, fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    created = 0;
+    fd = open(path, O_RDWR | O_CLOEXEC);
+  }
   if (fd < 0) return cn_fail(CN_EIO, "%s: cannot open: %s", path, strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
@@ -59,6 +73,7 @@ int cn_run_lock_take(const char *dir, cn_run_lock **out) {
     return cn_fail(CN_ENOMEM, "%s: out of memory", path);
   }
   l->fd = fd;
+  l->created = created;
   *out = l;
   return CN_OK;
 }
@@ -77,16 +92,20 @@ static int exists(const char *dir, const char *name) {
   return cn_run_path(dir, name, path) == CN_OK && lstat(path, &st) == 0;
 }
 
-int cn_run_check_new(const char *dir) {
+int cn_run_check_new(const char *dir, const cn_run_lock *lock) {
   if (exists(dir, CN_RUN_LAST))
     return cn_fail(CN_EINVAL, "%s already holds a run; resume it with --resume or choose another folder", dir);
-  if (exists(dir, CN_RUN_LOCK)) return CN_OK; /* a run that stopped before its first checkpoint: cnist's own files */
+  if (!lock->created) return CN_OK; /* a run that stopped before its first checkpoint: cnist's own files */
   static const char *const names[] = {CN_RUN_MODEL, CN_RUN_CONFIG, CN_RUN_HISTORY,    CN_RUN_METRICS, CN_RUN_PROBS,
                                       CN_RUN_BEST,  CN_RUN_EMA,    CN_RUN_EARLY_BEST};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (exists(dir, names[i]))
+    if (exists(dir, names[i])) {
+      /* The lock file would mark the user's files as cnist's next time. */
+      char path[CN_RUN_PATH_SIZE];
+      if (cn_run_path(dir, CN_RUN_LOCK, path) == CN_OK) unlink(path);
       return cn_fail(CN_EINVAL, "%s holds a %s that cnist did not write; a run would replace it: choose an empty or "
                                 "new folder", dir, names[i]);
+    }
   return CN_OK;
 }
 

@@ -38,10 +38,10 @@ typedef struct cn_run_lock cn_run_lock;
 int cn_run_lock_take(const char *dir, cn_run_lock **out);
 void cn_run_lock_release(cn_run_lock *lock); /* NULL is fine */
 
-/* Refuses a new run in dir when dir holds run-folder files that a new run
- * would replace but cnist did not write (no CN_RUN_LOCK beside them), or
- * that belong to an earlier run (CN_RUN_LAST). */
-int cn_run_check_new(const char *dir);
+/* Refuses a new run in dir (whose lock is held) when dir holds an earlier
+ * run (CN_RUN_LAST), or run-folder files that a new run would replace but
+ * cnist did not write (the lock file was not there before). */
+int cn_run_check_new(const char *dir, const cn_run_lock *lock);
 
 /* ---- config.json ---- */
 

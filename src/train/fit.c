@@ -258,7 +258,7 @@ static int restore_state(fit_state *s) {
   cn_meta_free(meta);
   if (!rc && s->ema) rc = restore_average(s, ema_updates);
   if (rc) return rc;
-  if (epoch > s->spec.train.epochs)
+  if (epoch > s->spec.train.epochs && !s->opt->epochs) /* with --epochs, continue_resumed says what is wrong */
     return cn_fail(CN_EFORMAT, "%s/" CN_RUN_MODEL ": epochs=%d, but %s is at epoch %" PRId64 " (resume with --epochs "
                    "%" PRId64 " or more to carry on)", s->dir, s->spec.train.epochs, path, epoch, epoch);
   if (epoch < 0 || batch < 0 || batch >= s->batches)
@@ -577,8 +577,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
     for (int k = 2; stat(s->dir, &st) == 0; k++)
       snprintf(s->dir, sizeof s->dir, "runs/%s-%s-%d", s->spec.name[0] ? s->spec.name : "model", stamp, k);
   }
-  /* Checked before the lock file exists: it marks the folder as cnist's. */
-  if ((rc = cn_mkdirs(s->dir)) || (rc = cn_run_check_new(s->dir)) || (rc = cn_run_lock_take(s->dir, &s->lock)))
+  if ((rc = cn_mkdirs(s->dir)) || (rc = cn_run_lock_take(s->dir, &s->lock)) || (rc = cn_run_check_new(s->dir, s->lock)))
     return rc;
   char path[4200];
   char *text = cn_spec_write(&s->spec);
