@@ -224,7 +224,7 @@ static void load_dataset(cn_report_ctx *ctx) {
   ctx->have_test_digits = same;
   if (!same)
     snprintf(ctx->data_note, sizeof ctx->data_note,
-             "The test labels in %.900s/test_probs.bin differ from the %s test set found, so test digits are not shown.",
+             "The test labels in %.900s/" CN_RUN_PROBS " differ from the %s test set found, so test digits are not shown.",
              first->dir, first->dataset);
 }
 

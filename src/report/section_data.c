@@ -91,7 +91,7 @@ int cn_report_section_dataset(cn_strbuf *b, const cn_report_ctx *ctx) {
     cn_strbuf_escaped(b, ctx->ds.dir);
     cn_strbuf_put(b, "</span>. Each run holds out part of the training images for validation.");
   } else {
-    cn_strbuf_put(b, ": the dataset the first run names in its config.json.");
+    cn_strbuf_put(b, ": the dataset the first run names in its " CN_RUN_CONFIG ".");
   }
   cn_strbuf_put(b, "</p>\n");
   if (ctx->data_note[0]) {

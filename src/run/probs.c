@@ -38,10 +38,10 @@ static uint32_t read_u32le(const unsigned char *p) {
 static int check(const char *path, const unsigned char *u, size_t size, const cn_run_metrics *m, float *probs,
                  uint8_t *labels) {
   if (size < 16 || memcmp(u, "CNPROBS1", 8) != 0)
-    return cn_fail(CN_EFORMAT, "%s: bad magic: not a test_probs.bin file (it starts with \"CNPROBS1\")", path);
+    return cn_fail(CN_EFORMAT, "%s: bad magic: not a " CN_RUN_PROBS " file (it starts with \"CNPROBS1\")", path);
   uint32_t n = read_u32le(u + 8), classes = read_u32le(u + 12);
   if (n != (uint32_t)m->summary.test_n || classes != (uint32_t)m->classes)
-    return cn_fail(CN_EFORMAT, "%s: holds %u images x %u classes, but metrics.json says %lld x %d", path, n, classes,
+    return cn_fail(CN_EFORMAT, "%s: holds %u images x %u classes, but " CN_RUN_METRICS " says %lld x %d", path, n, classes,
                    (long long)m->summary.test_n, m->classes);
   size_t values = (size_t)n * classes, want = 16 + values * 4 + n;
   if (size != want)
@@ -69,7 +69,7 @@ static int check(const char *path, const unsigned char *u, size_t size, const cn
     int64_t row = 0;
     for (int p = 0; p < m->classes; p++) row += m->confusion.counts[k * m->classes + p];
     if (row != per_class[k])
-      return cn_fail(CN_EFORMAT, "%s: %lld images of class %d, but metrics.json's confusion matrix counts %lld", path,
+      return cn_fail(CN_EFORMAT, "%s: %lld images of class %d, but " CN_RUN_METRICS "'s confusion matrix counts %lld", path,
                      (long long)per_class[k], k, (long long)row);
   }
   return CN_OK;

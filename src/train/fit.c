@@ -210,7 +210,7 @@ static int restore_average(fit_state *s, int64_t updates) {
     cn_ema_free(s->ema);
     s->ema = NULL;
     if ((rc = cn_ema_new(s->m, s->spec.train.ema_momentum, &s->ema))) return rc;
-    message(s, "%s does not match last.safetensors (the run stopped while saving): the weight average restarts "
+    message(s, "%s does not match " CN_RUN_LAST " (the run stopped while saving): the weight average restarts "
                "from the restored weights", path);
     return CN_OK;
   }
@@ -300,7 +300,7 @@ static int run_epoch(fit_state *s) {
       s->epoch_seconds = cn_now() - start;
       int rc = save_state(s);
       if (rc) return rc;
-      return cn_fail(CN_EINTR, "interrupted at epoch %d, batch %d/%d; the state is saved in %s/last.safetensors",
+      return cn_fail(CN_EINTR, "interrupted at epoch %d, batch %d/%d; the state is saved in %s/" CN_RUN_LAST,
                      s->epoch + 1, b, s->batches, s->dir);
     }
     int first = b * s->batch, n = s->n_train - first < s->batch ? s->n_train - first : s->batch;
@@ -327,7 +327,7 @@ static int run_epoch(fit_state *s) {
     if (rc == CN_EDIVERGED || (rc == CN_OK && !isfinite(loss)))
       return cn_fail(CN_EDIVERGED,
                      "the loss became %s at epoch %d, batch %d (learning rate %g); training stopped. The last "
-                     "good state is %s/last.safetensors (%s%.0d): lower the learning rate and train again",
+                     "good state is %s/" CN_RUN_LAST " (%s%.0d): lower the learning rate and train again",
                      isnan(loss) ? "NaN" : "infinite", s->epoch + 1, b + 1, lr, s->dir,
                      s->epoch ? "end of epoch " : "start of training", s->epoch);
     if (rc) return rc;

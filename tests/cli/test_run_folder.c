@@ -232,6 +232,11 @@ static void test_compare(void) {
   const char *csv[] = {"compare", comma, TMP "/broken", "--csv", NULL};
   CHECK(run(csv) == 1 && has("\"" TMP "/a,b\",mlp,mnist,") && has("broken/metrics.json: missing \"dataset\"") &&
         has("left out of the leaderboard"));
+  const char *report[] = {"report", comma, TMP "/broken", "-o", TMP "/report.html", NULL};
+  CHECK(run(report) == 1 && has("broken/metrics.json: missing \"dataset\" (left out of the report)") &&
+        has(TMP "/report.html"));
+  struct stat st;
+  CHECK(stat(TMP "/report.html", &st) == 0 && st.st_size > 1000);
 }
 
 int main(void) {
