@@ -29,6 +29,11 @@ typedef struct {
   int max_common_errors; /* at most this many of the digits every run gets wrong: 60 */
   const char *data_dir; /* dataset folder, overriding config.json's data_dir: NULL */
   const char *title;    /* page title: NULL gives "cnist report" */
+  /* NULL: a run that cannot be read fails the report. Set: it is left out
+   * and reported here (why: its error message), and the report fails only
+   * when no run can be read. */
+  void (*on_broken)(const char *run, const char *why, void *user);
+  void *user;
 } cn_report_options;
 
 cn_report_options cn_report_default_options(void);

@@ -116,6 +116,7 @@ typedef struct {
   cn_precision precision;   /* the multiplies' precision (default fp32); recorded in config.json */
   const char *run_dir;      /* NULL: runs/<model>-<YYYYmmdd-HHMMSS> */
   int resume;               /* continue run_dir from its last.safetensors */
+  int epochs;               /* with resume, > 0: train up to this many epochs in all (Keras initial_epoch) */
   int limit_train;          /* > 0: use only the first N training images */
   int limit_test;           /* > 0: evaluate only the first N test images */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop after the current batch */
@@ -140,7 +141,9 @@ typedef struct {
 /* Trains spec on ds, writing the run folder of docs/ARCHITECTURE.md, then
  * reloads the best weights and evaluates them on train, validation and test.
  * With opt->resume the run folder's model.model and config.json win over
- * spec (which may be NULL) and the seed/split options. Returns CN_EINTR when
+ * spec (which may be NULL) and the seed/split options; the folder's files
+ * must agree with each other, and a finished run is refused unless
+ * opt->epochs extends it. The folder is locked while cn_fit writes it. Returns CN_EINTR when
  * stopped by opt->stop (last.safetensors then holds the state to resume
  * from), CN_EDIVERGED when the loss became NaN or Inf. */
 int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt, cn_fit_result *out);
@@ -150,6 +153,21 @@ int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt,
 void cn_progress_print(FILE *f, const cn_fit_event *ev, int is_tty);
 
 /* ---- run folders ---- */
+
+/* The files of a run folder (docs/ARCHITECTURE.md, "The run folder"). */
+typedef enum {
+  CN_RUN_FILE_MODEL,   /* model.model */
+  CN_RUN_FILE_CONFIG,  /* config.json */
+  CN_RUN_FILE_HISTORY, /* history.csv */
+  CN_RUN_FILE_METRICS, /* metrics.json */
+  CN_RUN_FILE_PROBS,   /* test_probs.bin */
+  CN_RUN_FILE_BEST,    /* best.safetensors */
+  CN_RUN_FILE_LAST,    /* last.safetensors */
+  CN_RUN_FILE_EMA      /* ema.safetensors */
+} cn_run_file;
+
+/* run_dir/<file's name> into out (size bytes); CN_EINVAL when it does not fit. */
+int cn_run_file_path(const char *run_dir, cn_run_file file, char *out, size_t size);
 
 /* What `compare` shows of a run (from its metrics.json). */
 typedef struct {

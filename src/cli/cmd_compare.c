@@ -11,14 +11,31 @@ static int by_test_accuracy(const void *a, const void *b) {
   return (x->test_accuracy < y->test_accuracy) - (x->test_accuracy > y->test_accuracy);
 }
 
+/* One CSV field and its comma, quoted (RFC 4180) when it holds a comma, a
+ * quote or a line break. */
+static void csv_field(const char *s) {
+  if (!s[strcspn(s, ",\"\r\n")]) {
+    printf("%s,", s);
+    return;
+  }
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"') putchar('"');
+    putchar(*s);
+  }
+  printf("\",");
+}
+
 int cli_print_leaderboard(char **runs, int n, int format) {
   cn_run_summary *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
   if (!rows) return cli_fail("out of memory");
-  for (int i = 0; i < n; i++)
-    if (cn_run_read_summary(runs[i], &rows[i])) {
-      free(rows);
-      return cli_fail_last();
-    }
+  /* A run that cannot be read is named and left out; the others are listed. */
+  int broken = 0, read = 0;
+  for (int i = 0; i < n; i++) {
+    if (cn_run_read_summary(runs[i], &rows[read]) == 0) read++;
+    else broken = cli_fail("%s (left out of the leaderboard)", cn_last_error());
+  }
+  n = read;
   qsort(rows, (size_t)n, sizeof *rows, by_test_accuracy);
   if (format == 2) {
     cJSON *list = cJSON_CreateArray();
@@ -48,9 +65,12 @@ int cli_print_leaderboard(char **runs, int n, int format) {
            "test_accuracy_se,weight_number,train_time,precision\n");
     for (int i = 0; i < n; i++) {
       const cn_run_summary *r = &rows[i];
-      printf("%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->dir, r->model, r->dataset, r->train_loss,
-             r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, r->test_accuracy, r->test_accuracy_se,
-             r->weight_number, r->train_time, cn_precision_name(r->precision));
+      csv_field(r->dir);
+      csv_field(r->model);
+      csv_field(r->dataset);
+      printf("%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->train_loss, r->train_accuracy, r->val_loss,
+             r->val_accuracy, r->test_loss, r->test_accuracy, r->test_accuracy_se, r->weight_number, r->train_time,
+             cn_precision_name(r->precision));
     }
   } else {
     printf("%-12s %-8s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "train_loss",
@@ -68,7 +88,7 @@ int cli_print_leaderboard(char **runs, int n, int format) {
     }
   }
   free(rows);
-  return 0;
+  return broken;
 }
 
 int cmd_compare(int argc, char **argv) {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "train/confusion_json.h"
+#include "run/confusion_json.h"
 
 static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
   const cn_confusion *c = &r->confusion;
@@ -87,8 +87,8 @@ int cmd_eval(int argc, char **argv) {
   double val_split = 0.15;
   int limit_train = 0, limit_test = 0;
   if (is_run) {
-    snprintf(checkpoint, sizeof checkpoint, "%s/best.safetensors", target);
-    if (cn_run_read_dataset(target, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir) ||
+    if (cn_run_file_path(target, CN_RUN_FILE_BEST, checkpoint, sizeof checkpoint) ||
+        cn_run_read_dataset(target, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir) ||
         cn_run_read_settings(target, &seed, &val_split, &limit_train, &limit_test))
       return cli_fail_last();
   } else {

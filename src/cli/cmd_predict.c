@@ -62,15 +62,15 @@ static int resolve_model(const char *arg, char *ckpt, size_t ckpt_size, char *da
   char run_dir[4096];
   if (is_dir(arg)) {
     snprintf(run_dir, sizeof run_dir, "%s", arg);
-    snprintf(ckpt, ckpt_size, "%s/best.safetensors", arg);
-    if (!is_file(ckpt)) return cli_fail("%s: no best.safetensors in this folder (is it a run folder?)", arg);
+    if (cn_run_file_path(arg, CN_RUN_FILE_BEST, ckpt, ckpt_size)) return cli_fail_last();
+    if (!is_file(ckpt)) return cli_fail("%s: no %s in this folder (is it a run folder?)", arg, ckpt + strlen(arg) + 1);
   } else {
     snprintf(ckpt, ckpt_size, "%s", arg);
     const char *slash = strrchr(arg, '/');
     snprintf(run_dir, sizeof run_dir, "%.*s", slash ? (int)(slash - arg) : 1, slash ? arg : ".");
   }
   char config[4200], data_dir[4096];
-  snprintf(config, sizeof config, "%s/config.json", run_dir);
+  if (cn_run_file_path(run_dir, CN_RUN_FILE_CONFIG, config, sizeof config)) return cli_fail_last();
   snprintf(dataset, dataset_size, "mnist");
   if (is_file(config) && cn_run_read_dataset(run_dir, dataset, dataset_size, data_dir, sizeof data_dir) != 0)
     return cli_fail_last();

@@ -18,8 +18,18 @@ static void usage(FILE *f) {
              "  --title TEXT    the page's title (default: cnist report)\n");
 }
 
+/* A run that cannot be read is named and left out; the others are reported. */
+static void on_broken(const char *run, const char *why, void *user) {
+  (void)run;
+  fprintf(stderr, "cnist: error: %s (left out of the report)\n", why);
+  ++*(int *)user;
+}
+
 int cmd_report(int argc, char **argv) {
   cn_report_options opt = cn_report_default_options();
+  int broken = 0;
+  opt.on_broken = on_broken;
+  opt.user = &broken;
   const char *out = "report.html";
   const char **runs = malloc(sizeof *runs * (size_t)argc);
   int n = 0;
@@ -71,7 +81,7 @@ int cmd_report(int argc, char **argv) {
   if (cn_report_write(n ? runs : (const char *const *)found, n ? n : n_found, out, &opt))
     rc = cli_fail_last();
   else
-    rc = printf("%s\n", out) < 0;
+    rc = printf("%s\n", out) < 0 || broken;
   for (int i = 0; i < n_found; i++) free(found[i]);
   free(found);
   free(runs);

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -56,7 +57,7 @@ int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int qu
 
 static int usage_text(void) {
   printf("usage: cnist train MODEL [options]\n"
-         "       cnist train --resume RUN\n\n"
+         "       cnist train --resume RUN [--epochs N] [--threads N] [--data DIR] [--quiet]\n\n"
          "MODEL is a zoo name (cnist models) or a model file; its settings are the defaults.\n"
          "  --dataset mnist|fashion   dataset (default mnist)\n"
          "  --data DIR                folder with the four IDX files (raw or .gz)\n"
@@ -66,7 +67,7 @@ static int usage_text(void) {
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n"
          CLI_PRECISION_HELP
          "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
-         "  --resume RUN              continue an interrupted run\n"
+         "  --resume RUN              continue an interrupted run (with --epochs N: train it to N epochs)\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
          "  --limit-test N            evaluate only the first N test images\n"
          "  --quiet                   print only the final result\n");
@@ -78,9 +79,15 @@ int cmd_train(int argc, char **argv) {
   const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL;
   int epochs = 0, batch = 0, quiet = 0, has_precision = 0;
   double lr = 0, split = -1, seed = -1;
+  /* The options a resumed run cannot take: they are fixed when it starts. */
+  static const char *const fixed[] = {"--dataset", "--batch", "--lr", "--optimizer", "--val-split", "--seed",
+                                      "--run-dir", "--limit-train", "--limit-test"};
+  const char *fixed_given = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int ok = 1;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+      if (!strcmp(a, fixed[k]) && !fixed_given) fixed_given = fixed[k];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage_text();
     else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);
@@ -105,6 +112,9 @@ int cmd_train(int argc, char **argv) {
   if (seed >= 0) o.seed = (uint64_t)seed;
   if (has_precision && resume)
     return cli_usage("train: --resume continues in the run's own precision; drop --precision");
+  if (fixed_given && resume)
+    return cli_usage("train: %s cannot change in a resumed run (it keeps the settings it started with); drop %s "
+                     "(--epochs N extends the run)", fixed_given, fixed_given);
   if (split > 0) o.val_split = split;
 
   cn_spec spec, *use = NULL;
@@ -113,6 +123,9 @@ int cmd_train(int argc, char **argv) {
     if (model) return cli_usage("train: give either a model or --resume, not both");
     o.resume = 1;
     o.run_dir = resume;
+    o.epochs = epochs;
+    struct stat st;
+    if (stat(resume, &st) != 0 || !S_ISDIR(st.st_mode)) return cli_fail("%s: no run folder there to resume", resume);
     if (cn_run_read_dataset(resume, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir)) return cli_fail_last();
   } else {
     if (!model) return cli_usage("train: which model? (a zoo name from `cnist models` or a model file)");

@@ -224,7 +224,7 @@ static void load_dataset(cn_report_ctx *ctx) {
   ctx->have_test_digits = same;
   if (!same)
     snprintf(ctx->data_note, sizeof ctx->data_note,
-             "The test labels in %.900s/test_probs.bin differ from the %s test set found, so test digits are not shown.",
+             "The test labels in %.900s/" CN_RUN_PROBS " differ from the %s test set found, so test digits are not shown.",
              first->dir, first->dataset);
 }
 
@@ -272,9 +272,14 @@ int cn_report_write(const char *const *runs, int n_runs, const char *out_path, c
   ctx.comparable = calloc((size_t)n_runs, sizeof *ctx.comparable);
   int rc = ctx.runs && ctx.comparable ? CN_OK : cn_fail(CN_ENOMEM, "report: out of memory");
   for (int i = 0; !rc && i < n_runs; i++) {
-    rc = cn_report_run_load(runs[i], &ctx.runs[i]);
+    rc = cn_report_run_load(runs[i], &ctx.runs[ctx.n_runs]);
     if (!rc) ctx.n_runs++;
+    else if (opt->on_broken && rc != CN_ENOMEM) {
+      opt->on_broken(runs[i], cn_last_error(), opt->user);
+      rc = CN_OK;
+    }
   }
+  if (!rc && ctx.n_runs == 0) rc = cn_fail(CN_EINVAL, "report: none of the %d runs could be read", n_runs);
   cn_strbuf page;
   cn_strbuf_init(&page);
   if (!rc) {

@@ -1,22 +1,12 @@
-/* Internal: one run folder read in full for the report (docs/ARCHITECTURE.md,
- * "The run folder"), every file checked: messages name the file and fault. */
+/* Internal: one run folder read in full for the report through src/run
+ * (docs/ARCHITECTURE.md, "The run folder"): every file checked. */
 #ifndef CN_REPORT_RUNS_H
 #define CN_REPORT_RUNS_H
 
 #include <stdint.h>
 
 #include "cnist/spec.h"
-
-#define CN_REPORT_MAX_CLASSES 64
-
-typedef struct {
-  double loss, accuracy, val_loss, val_accuracy, lr, seconds;
-} cn_report_epoch;
-
-typedef struct {
-  double precision, recall, f1;
-  int64_t support;
-} cn_report_class;
+#include "run/run.h"
 
 typedef struct {
   char dir[4096];
@@ -33,12 +23,13 @@ typedef struct {
   double weight_number, total_params, train_time;
   int epochs_run, best_epoch; /* best_epoch 0: none recorded */
   int classes, test_n;
-  int64_t *confusion;        /* classes x classes, rows = true class */
-  cn_report_class *per_class; /* classes entries */
+  cn_run_metrics *metrics;
+  const int64_t *confusion;         /* metrics->confusion: classes x classes, rows = true class */
+  const cn_class_metrics *per_class; /* metrics->per_class: classes entries */
 
   /* history.csv: one entry per epoch, epoch i+1 at index i */
   int n_epochs;
-  cn_report_epoch *history;
+  cn_history_row *history;
 
   /* model.model */
   cn_spec spec;

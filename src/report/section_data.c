@@ -50,9 +50,9 @@ static int sample_grid(cn_strbuf *b, const cn_report_ctx *ctx) {
 static void distribution(cn_strbuf *b, const cn_report_ctx *ctx, const uint8_t *labels, int n, const char *title,
                          const char *color) {
   int c = ctx->classes;
-  double counts[CN_REPORT_MAX_CLASSES] = {0};
-  char text[CN_REPORT_MAX_CLASSES][16];
-  const char *bar_labels[CN_REPORT_MAX_CLASSES];
+  double counts[CN_MAX_CLASSES] = {0};
+  char text[CN_MAX_CLASSES][16];
+  const char *bar_labels[CN_MAX_CLASSES];
   for (int i = 0; i < n; i++) counts[labels[i]]++;
   for (int k = 0; k < c; k++) {
     snprintf(text[k], sizeof text[k], "%.1f%%", n ? 100.0 * counts[k] / n : 0.0);
@@ -91,7 +91,7 @@ int cn_report_section_dataset(cn_strbuf *b, const cn_report_ctx *ctx) {
     cn_strbuf_escaped(b, ctx->ds.dir);
     cn_strbuf_put(b, "</span>. Each run holds out part of the training images for validation.");
   } else {
-    cn_strbuf_put(b, ": the dataset the first run names in its config.json.");
+    cn_strbuf_put(b, ": the dataset the first run names in its " CN_RUN_CONFIG ".");
   }
   cn_strbuf_put(b, "</p>\n");
   if (ctx->data_note[0]) {

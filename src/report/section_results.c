@@ -206,7 +206,7 @@ static void per_class_table(cn_strbuf *b, const cn_report_ctx *ctx, const cn_rep
   cn_strbuf_put(b, "<table class=\"small\"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>"
                    "<th>support</th></tr></thead><tbody>\n");
   for (int k = 0; k < r->classes; k++) {
-    const cn_report_class *pc = &r->per_class[k];
+    const cn_class_metrics *pc = &r->per_class[k];
     cn_strbuf_put(b, k == worst ? "<tr style=\"color:var(--bad)\"><td>" : "<tr><td>");
     cn_strbuf_escaped(b, cn_report_class_name(ctx, k));
     cn_strbuf_printf(b, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", pc->precision, pc->recall,

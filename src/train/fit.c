@@ -1,6 +1,7 @@
 /* The fit loop: Keras `fit` with a fixed validation split, callbacks, a run
  * folder, exact resume from any batch, and a final evaluation of the best
  * weights on train, validation and test. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cnist/augment.h"
 #include "cnist/checkpoint.h"
@@ -17,7 +19,7 @@
 #include "core/error.h"
 #include "core/mkdirs.h"
 #include "core/file.h"
-#include "train/run.h"
+#include "run/run.h"
 
 enum { RNG_SHUFFLE = 3 };
 
@@ -63,10 +65,10 @@ typedef struct {
   cn_ema *ema;       /* NULL without ema_momentum */
   double plateau;    /* ReduceLROnPlateau's reductions of a scheduled rate: 1 until the first */
   uint64_t seed;     /* the run's: augmentation draws from it */
+  double val_split;
+  int limit_test;
+  cn_run_lock *lock; /* held while the run folder is written */
 } fit_state;
-
-/* The weight average lives in its own file beside last.safetensors. */
-#define EMA_FILE "ema.safetensors"
 
 /* Runs `save` with the averaged weights in the model (when there is an
  * average), so that checkpoints and evaluations see those. */
@@ -152,13 +154,16 @@ static int save_state(fit_state *s) {
   PUT("train.early_stop", "%a %d %d", s->early.mon.best, s->early.wait, s->early.best_epoch);
   PUT("train.stopped", "%d", s->stopped);
   PUT("train.plateau", "%a", s->plateau);
+  /* What config.json says too, so that an edited config.json is caught. */
+  PUT("train.seed", "%" PRIu64, s->seed);
+  PUT("train.val_split", "%a", s->val_split);
   if (s->ema) {
     PUT("train.ema_updates", "%" PRId64, cn_ema_updates(s->ema));
     /* The average first: a crash between the two files leaves an average
      * that does not match last.safetensors, which resume detects. */
     const char *ema_meta[] = {"train.ema_updates", v[k - 1], NULL};
     char ema_path[4200];
-    path_in(s, EMA_FILE, ema_path, sizeof ema_path);
+    path_in(s, CN_RUN_EMA, ema_path, sizeof ema_path);
     ema_in(s);
     int rc = cn_checkpoint_save(ema_path, s->m, NULL, ema_meta);
     ema_out(s);
@@ -167,7 +172,7 @@ static int save_state(fit_state *s) {
 #undef PUT
   meta[2 * k] = NULL;
   char path[4200];
-  path_in(s, "last.safetensors", path, sizeof path);
+  path_in(s, CN_RUN_LAST, path, sizeof path);
   return cn_checkpoint_save(path, s->m, s->o, meta);
 }
 
@@ -192,7 +197,7 @@ static int meta_double(const cn_meta *meta, const char *key, const char *path, d
  * restarts the average from the restored weights, with a message. */
 static int restore_average(fit_state *s, int64_t updates) {
   char path[4200];
-  path_in(s, EMA_FILE, path, sizeof path);
+  path_in(s, CN_RUN_EMA, path, sizeof path);
   cn_meta *meta = NULL;
   ema_in(s);
   int rc = cn_checkpoint_restore(path, s->m, NULL, &meta);
@@ -205,7 +210,7 @@ static int restore_average(fit_state *s, int64_t updates) {
     cn_ema_free(s->ema);
     s->ema = NULL;
     if ((rc = cn_ema_new(s->m, s->spec.train.ema_momentum, &s->ema))) return rc;
-    message(s, "%s does not match last.safetensors (the run stopped while saving): the weight average restarts "
+    message(s, "%s does not match " CN_RUN_LAST " (the run stopped while saving): the weight average restarts "
                "from the restored weights", path);
     return CN_OK;
   }
@@ -215,7 +220,7 @@ static int restore_average(fit_state *s, int64_t updates) {
 
 static int restore_state(fit_state *s) {
   char path[4200];
-  path_in(s, "last.safetensors", path, sizeof path);
+  path_in(s, CN_RUN_LAST, path, sizeof path);
   cn_meta *meta = NULL;
   int rc = cn_checkpoint_restore(path, s->m, s->o, &meta);
   if (rc) return rc;
@@ -242,19 +247,33 @@ static int restore_state(fit_state *s) {
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.plateau is malformed", path);
   int64_t ema_updates = -1;
   if (!rc && s->ema) rc = meta_int(meta, "train.ema_updates", path, &ema_updates);
+  /* Checkpoints from before these keys carry neither. */
+  const char *seed = cn_meta_get(meta, "train.seed"), *split = cn_meta_get(meta, "train.val_split");
+  if (!rc && seed && strtoull(seed, NULL, 10) != s->seed)
+    rc = cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": seed is %" PRIu64 ", but %s was trained with seed %s", s->dir,
+                 s->seed, path, seed);
+  if (!rc && split && strtod(split, NULL) != s->val_split)
+    rc = cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": val_split is %g, but %s was trained with val_split %g", s->dir,
+                 s->val_split, path, strtod(split, NULL));
   cn_meta_free(meta);
   if (!rc && s->ema) rc = restore_average(s, ema_updates);
   if (rc) return rc;
-  if (epoch < 0 || epoch > s->spec.train.epochs || batch < 0 || batch >= s->batches)
+  if (epoch > s->spec.train.epochs && !s->opt->epochs) /* with --epochs, continue_resumed says what is wrong */
+    return cn_fail(CN_EFORMAT, "%s/" CN_RUN_MODEL ": epochs=%d, but %s is at epoch %" PRId64 " (resume with --epochs "
+                   "%" PRId64 " or more to carry on)", s->dir, s->spec.train.epochs, path, epoch, epoch);
+  if (epoch < 0 || batch < 0 || batch >= s->batches)
     return cn_fail(CN_EFORMAT, "%s: epoch %" PRId64 " batch %" PRId64 " do not fit this run", path, epoch, batch);
   s->epoch = (int)epoch;
   s->batch_done = (int)batch;
   s->best_epoch = (int)best_epoch;
   s->stopped = (int)stopped;
+  /* One row more than the checkpoint: the run stopped between writing the
+   * two, and that epoch is trained again. */
   int rows = 0;
-  rc = cn_run_read_history(s->dir, s->history, s->epoch, &rows);
-  if (!rc && rows != s->epoch)
-    rc = cn_fail(CN_EFORMAT, "%s/history.csv: holds %d epochs but the checkpoint is at epoch %d", s->dir, rows, s->epoch);
+  rc = cn_run_read_history(s->dir, s->history, s->spec.train.epochs + 1, &rows);
+  if (!rc && rows != s->epoch && rows != s->epoch + 1)
+    rc = cn_fail(CN_EFORMAT, "%s/" CN_RUN_HISTORY ": holds %d epochs but %s is at epoch %d", s->dir, rows, path,
+                 s->epoch);
   return rc;
 }
 
@@ -281,7 +300,7 @@ static int run_epoch(fit_state *s) {
       s->epoch_seconds = cn_now() - start;
       int rc = save_state(s);
       if (rc) return rc;
-      return cn_fail(CN_EINTR, "interrupted at epoch %d, batch %d/%d; the state is saved in %s/last.safetensors",
+      return cn_fail(CN_EINTR, "interrupted at epoch %d, batch %d/%d; the state is saved in %s/" CN_RUN_LAST,
                      s->epoch + 1, b, s->batches, s->dir);
     }
     int first = b * s->batch, n = s->n_train - first < s->batch ? s->n_train - first : s->batch;
@@ -308,7 +327,7 @@ static int run_epoch(fit_state *s) {
     if (rc == CN_EDIVERGED || (rc == CN_OK && !isfinite(loss)))
       return cn_fail(CN_EDIVERGED,
                      "the loss became %s at epoch %d, batch %d (learning rate %g); training stopped. The last "
-                     "good state is %s/last.safetensors (%s%.0d): lower the learning rate and train again",
+                     "good state is %s/" CN_RUN_LAST " (%s%.0d): lower the learning rate and train again",
                      isnan(loss) ? "NaN" : "infinite", s->epoch + 1, b + 1, lr, s->dir,
                      s->epoch ? "end of epoch " : "start of training", s->epoch);
     if (rc) return rc;
@@ -354,7 +373,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
   char path[4200];
   double value = metric(row, s->ckpt_monitor);
   if (!s->ckpt_best_only || cn_monitor_improved(&s->ckpt, value)) {
-    path_in(s, "best.safetensors", path, sizeof path);
+    path_in(s, CN_RUN_BEST, path, sizeof path);
     if (s->ckpt_best_only)
       message(s, "Epoch %d: %s improved from %.5f to %.5f, saving model to %s", e, s->ckpt_monitor, s->ckpt.best,
               value, path);
@@ -375,7 +394,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
               s->early_monitor, s->early.wait, s->early.mon.best, s->early.best_epoch + 1);
     }
     if (s->early_restore) {
-      path_in(s, "early_best.safetensors", path, sizeof path);
+      path_in(s, CN_RUN_EARLY_BEST, path, sizeof path);
       if (improved) {
         ema_in(s);
         int rc = cn_checkpoint_save(path, s->m, NULL, NULL);
@@ -403,15 +422,68 @@ static int end_of_epoch_callbacks(fit_state *s) {
 
 /* ---- set-up and the final evaluation ---- */
 
+/* A resumed run: its folder locked, its model file and settings read, and
+ * the two checked against each other. */
+static int open_resumed(fit_state *s, cn_run_config *cfg) {
+  const cn_fit_options *opt = s->opt;
+  if (!opt->run_dir) return cn_fail(CN_EINVAL, "resume: no run folder given");
+  struct stat st;
+  if (stat(opt->run_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return cn_fail(CN_ENOTFOUND, "%s: no run folder there to resume", opt->run_dir);
+  snprintf(s->dir, sizeof s->dir, "%s", opt->run_dir);
+  int rc = cn_run_lock_take(s->dir, &s->lock);
+  if (!rc) rc = cn_run_read_config(s->dir, cfg);
+  char path[4200];
+  path_in(s, CN_RUN_MODEL, path, sizeof path);
+  if (!rc) rc = cn_spec_load(path, &s->spec);
+  if (rc) return rc;
+  snprintf(s->spec.name, sizeof s->spec.name, "%s", cfg->model);
+  if (cfg->epochs != s->spec.train.epochs)
+    return cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": epochs is %d, but %s says epochs=%d", s->dir, cfg->epochs, path,
+                   s->spec.train.epochs);
+  if (cfg->batch != s->spec.train.batch)
+    return cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": batch is %d, but %s says batch=%d", s->dir, cfg->batch, path,
+                   s->spec.train.batch);
+  if (opt->epochs > 0) s->spec.train.epochs = opt->epochs;
+  return CN_OK;
+}
+
+/* After the state is restored: whether there is anything left to train, and
+ * the extended epochs written back so the folder's files agree. */
+static int continue_resumed(fit_state *s, cn_run_config *cfg) {
+  const cn_fit_options *opt = s->opt;
+  char path[4200];
+  path_in(s, CN_RUN_METRICS, path, sizeof path);
+  struct stat st;
+  int evaluated = stat(path, &st) == 0;
+  if (opt->epochs > 0 && opt->epochs < s->epoch)
+    return cn_fail(CN_EINVAL, "%s has trained %d epochs already; --epochs %d would not train more", s->dir, s->epoch,
+                   opt->epochs);
+  if (s->stopped && evaluated)
+    return cn_fail(CN_EINVAL, "%s had finished: early stopping ended it at epoch %d and %s holds its evaluation",
+                   s->dir, s->epoch, path);
+  if (s->epoch == s->spec.train.epochs && evaluated)
+    return cn_fail(CN_EINVAL, "%s had finished (%d of %d epochs; %s holds its evaluation): extend it with --epochs "
+                   "N (more than %d)", s->dir, s->epoch, s->spec.train.epochs, path, s->epoch);
+  if (s->spec.train.epochs == cfg->epochs) return CN_OK;
+  /* The shorter run's evaluation no longer describes this one. */
+  if (evaluated && unlink(path) != 0) return cn_fail(CN_EIO, "%s: cannot remove: %s", path, strerror(errno));
+  char *text = cn_spec_write(&s->spec);
+  if (!text) return cn_fail(CN_ENOMEM, "fit: out of memory");
+  path_in(s, CN_RUN_MODEL, path, sizeof path);
+  int rc = cn_write_file_atomic(path, text, strlen(text));
+  free(text);
+  cfg->epochs = s->spec.train.epochs;
+  if (!rc) rc = cn_run_write_config(s->dir, cfg);
+  return rc;
+}
+
 static int setup(fit_state *s, const cn_spec *spec) {
   const cn_fit_options *opt = s->opt;
+  cn_run_config cfg;
+  memset(&cfg, 0, sizeof cfg);
   if (opt->resume) {
-    if (!opt->run_dir) return cn_fail(CN_EINVAL, "resume: no run folder given");
-    snprintf(s->dir, sizeof s->dir, "%s", opt->run_dir);
-    char path[4200];
-    path_in(s, "model.model", path, sizeof path);
-    int rc = cn_spec_load(path, &s->spec);
-    if (!rc) rc = cn_run_read_model_name(s->dir, s->spec.name, sizeof s->spec.name);
+    int rc = open_resumed(s, &cfg);
     if (rc) return rc;
   } else {
     if (!spec) return cn_fail(CN_EINVAL, "fit: no model given");
@@ -419,12 +491,11 @@ static int setup(fit_state *s, const cn_spec *spec) {
   }
   int rc = cn_spec_check(&s->spec, s->ds->classes, NULL);
   if (rc) return rc;
-  uint64_t seed = opt->seed;
-  double val_split = opt->val_split;
-  int limit_train = opt->limit_train, limit_test = opt->limit_test;
-  cn_precision precision = opt->precision;
-  if (opt->resume && (rc = cn_run_read_settings(s->dir, &seed, &val_split, &limit_train, &limit_test))) return rc;
-  if (opt->resume && (rc = cn_run_read_precision(s->dir, &precision))) return rc;
+  uint64_t seed = opt->resume ? cfg.seed : opt->seed;
+  double val_split = opt->resume ? cfg.val_split : opt->val_split;
+  int limit_train = opt->resume ? cfg.limit_train : opt->limit_train;
+  int limit_test = opt->resume ? cfg.limit_test : opt->limit_test;
+  cn_precision precision = opt->resume ? cfg.precision : opt->precision;
   if (opt->threads > 0) cn_set_threads(opt->threads);
 
   int n_use = limit_train > 0 && limit_train < s->ds->train.n ? limit_train : s->ds->train.n;
@@ -438,6 +509,12 @@ static int setup(fit_state *s, const cn_spec *spec) {
   s->classes = s->ds->classes;
   cn_rng_seed(&s->shuffle, seed, RNG_SHUFFLE);
   s->seed = seed;
+  s->val_split = val_split;
+  s->limit_test = limit_test;
+  if (opt->resume && (s->n_train != cfg.n_train || s->n_val != cfg.n_val))
+    return cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": n_train %d and n_val %d, but its seed, val_split and "
+                   "limit_train split the data %d/%d (was it edited?)", s->dir, cfg.n_train, cfg.n_val, s->n_train,
+                   s->n_val);
 
   if ((rc = cn_model_new(&s->spec, seed, &s->m))) return rc;
   if ((rc = cn_model_set_precision(s->m, precision))) return rc;
@@ -483,7 +560,10 @@ static int setup(fit_state *s, const cn_spec *spec) {
   }
   cn_monitor_init(&s->ckpt, s->ckpt_monitor, ckpt_mode, 0.0);
 
-  if (opt->resume) return restore_state(s);
+  if (opt->resume) {
+    if ((rc = restore_state(s))) return rc;
+    return continue_resumed(s, &cfg);
+  }
 
   /* A new run folder with the settings actually applied. */
   if (opt->run_dir) {
@@ -497,27 +577,33 @@ static int setup(fit_state *s, const cn_spec *spec) {
     for (int k = 2; stat(s->dir, &st) == 0; k++)
       snprintf(s->dir, sizeof s->dir, "runs/%s-%s-%d", s->spec.name[0] ? s->spec.name : "model", stamp, k);
   }
+  if ((rc = cn_mkdirs(s->dir)) || (rc = cn_run_lock_take(s->dir, &s->lock)) || (rc = cn_run_check_new(s->dir, s->lock)))
+    return rc;
   char path[4200];
-  path_in(s, "last.safetensors", path, sizeof path);
-  struct stat st;
-  if (stat(path, &st) == 0)
-    return cn_fail(CN_EINVAL, "%s already holds a run; resume it with --resume or choose another folder", s->dir);
-  if ((rc = cn_mkdirs(s->dir))) return rc;
   char *text = cn_spec_write(&s->spec);
   if (!text) return cn_fail(CN_ENOMEM, "fit: out of memory");
-  path_in(s, "model.model", path, sizeof path);
+  path_in(s, CN_RUN_MODEL, path, sizeof path);
   rc = cn_write_file_atomic(path, text, strlen(text));
   free(text);
   if (rc) return rc;
   static const char *const opt_names[] = {"adam", "rmsprop", "sgd"};
-  cn_run_config cfg = {.model = s->spec.name, .dataset = s->ds->name, .data_dir = s->ds->dir,
-                       .optimizer = opt_names[s->spec.train.optim.kind],
-                       .loss = s->spec.train.loss == CN_LOSS_CATEGORICAL ? "categorical_crossentropy"
-                                                                         : "sparse_categorical_crossentropy",
-                       .seed = seed, .val_split = val_split, .lr = s->spec.train.optim.lr,
-                       .n_train = s->n_train, .n_val = s->n_val, .threads = cn_get_threads(),
-                       .batch = s->batch, .epochs = s->spec.train.epochs, .limit_train = limit_train,
-                       .limit_test = limit_test, .precision = precision};
+  snprintf(cfg.model, sizeof cfg.model, "%s", s->spec.name);
+  snprintf(cfg.dataset, sizeof cfg.dataset, "%s", s->ds->name);
+  snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", s->ds->dir);
+  snprintf(cfg.optimizer, sizeof cfg.optimizer, "%s", opt_names[s->spec.train.optim.kind]);
+  snprintf(cfg.loss, sizeof cfg.loss, "%s",
+           s->spec.train.loss == CN_LOSS_CATEGORICAL ? "categorical_crossentropy" : "sparse_categorical_crossentropy");
+  cfg.seed = seed;
+  cfg.val_split = val_split;
+  cfg.lr = s->spec.train.optim.lr;
+  cfg.n_train = s->n_train;
+  cfg.n_val = s->n_val;
+  cfg.threads = cn_get_threads();
+  cfg.batch = s->batch;
+  cfg.epochs = s->spec.train.epochs;
+  cfg.limit_train = limit_train;
+  cfg.limit_test = limit_test;
+  cfg.precision = precision;
   if ((rc = cn_run_write_config(s->dir, &cfg))) return rc;
   if ((rc = cn_run_write_history(s->dir, s->history, 0))) return rc;
   /* A run always holds a checkpoint it can resume from. */
@@ -527,17 +613,13 @@ static int setup(fit_state *s, const cn_spec *spec) {
 
 static int final_evaluation(fit_state *s, cn_fit_result *out) {
   char path[4200];
-  path_in(s, "best.safetensors", path, sizeof path);
+  path_in(s, CN_RUN_BEST, path, sizeof path);
   int rc = cn_checkpoint_restore(path, s->m, NULL, NULL);
   if (rc) return rc;
   cn_eval_result train, val, test;
   if ((rc = cn_evaluate(s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train))) return rc;
   if ((rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val))) return rc;
-  uint64_t seed;
-  double val_split;
-  int limit_train, limit_test;
-  if ((rc = cn_run_read_settings(s->dir, &seed, &val_split, &limit_train, &limit_test))) return rc;
-  int n_test = limit_test > 0 && limit_test < s->ds->test.n ? limit_test : s->ds->test.n;
+  int n_test = s->limit_test > 0 && s->limit_test < s->ds->test.n ? s->limit_test : s->ds->test.n;
   float *probs = malloc(sizeof(float) * (size_t)n_test * (size_t)s->classes);
   if (!probs) return cn_fail(CN_ENOMEM, "fit: out of memory for test probabilities");
   rc = cn_evaluate(s->m, &s->ds->test, NULL, n_test, s->batch, probs, &test);
@@ -556,14 +638,14 @@ static int final_evaluation(fit_state *s, cn_fit_result *out) {
   out->train_time = s->train_time;
   out->epochs_planned = s->spec.train.epochs;
   out->epochs_run = s->epoch;
-  out->seed = seed;
-  out->val_split = val_split;
+  out->seed = s->seed;
+  out->val_split = s->val_split;
   out->precision = cn_model_precision(s->m);
   out->best_epoch = s->best_epoch;
   cn_spec_stats stats;
   if ((rc = cn_spec_stats_compute(&s->spec, &stats))) return rc;
   out->weight_number = stats.trainable;
-  return cn_run_write_metrics(s->dir, out, s->spec.name, s->ds->name, stats.total, seed, &test.confusion);
+  return cn_run_write_metrics(s->dir, out, s->spec.name, s->ds->name, stats.total, s->seed, &test.confusion);
 }
 
 int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt, cn_fit_result *out) {
@@ -585,6 +667,7 @@ int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt,
   }
   if (!rc) rc = final_evaluation(&s, out);
   if (rc) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
+  cn_run_lock_release(s.lock);
   cn_augmenter_free(s.aug);
   cn_ema_free(s.ema);
   cn_optim_free(s.o);

@@ -107,7 +107,7 @@ static void test_bad_arguments(void) {
   const char *bad_opt[] = {"train", "mlp", "--optimizer", "adagrad", DATA, NULL};
   CHECK(run(bad_opt) == 2 && output_has("adam, rmsprop or sgd"));
   const char *no_resume[] = {"train", "--resume", CN_TEST_TMP "/nothing-here", NULL};
-  CHECK(run(no_resume) == 1 && output_has("nothing-here"));
+  CHECK(run(no_resume) == 1 && output_has("nothing-here: no run folder there to resume"));
   const char *no_run[] = {"eval", CN_TEST_TMP "/nothing-here", NULL};
   CHECK(run(no_run) == 1 && output_has("nothing-here"));
   const char *bad_split[] = {"eval", CN_TEST_TMP "/run", "--split", "dev", NULL};

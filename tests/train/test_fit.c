@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cnist.h"
-#include "train/run.h"
+#include "run/run.h"
 #include "test.h"
 
 static cn_dataset ds;

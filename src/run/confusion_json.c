@@ -1,5 +1,5 @@
 /* A confusion matrix and its per-class metrics as JSON. */
-#include "train/confusion_json.h"
+#include "run/confusion_json.h"
 
 void cn_confusion_add_json(cJSON *o, const cn_confusion *c, const char *const *names) {
   cJSON *matrix = cJSON_AddArrayToObject(o, "confusion_matrix");

@@ -1,7 +1,7 @@
 /* Internal: a confusion matrix as JSON, the one shape metrics.json and
  * `cnist eval --json` share. */
-#ifndef CN_TRAIN_CONFUSION_JSON_H
-#define CN_TRAIN_CONFUSION_JSON_H
+#ifndef CN_RUN_CONFUSION_JSON_H
+#define CN_RUN_CONFUSION_JSON_H
 
 #include <cjson/cJSON.h>
 

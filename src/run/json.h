@@ -1,0 +1,19 @@
+/* Internal to src/run: the JSON files of a run folder, read strictly. */
+#ifndef CN_RUN_JSON_H
+#define CN_RUN_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* Reads path as one JSON object; a parse error names the line. */
+int cn_run_json_read(const char *path, cJSON **out);
+/* Writes root (freed) to path atomically, with a final newline. */
+int cn_run_json_write(const char *path, cJSON *root);
+
+int cn_run_json_number(const cJSON *o, const char *key, const char *path, double *out);
+/* A whole number from lo to hi. */
+int cn_run_json_int(const cJSON *o, const char *key, const char *path, double lo, double hi, double *out);
+int cn_run_json_string(const cJSON *o, const char *key, const char *path, char *out, size_t size);
+int cn_run_json_fraction(const cJSON *o, const char *key, const char *path, double *out);
+
+#endif
