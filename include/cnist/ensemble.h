@@ -23,8 +23,9 @@ typedef struct {
   uint8_t *labels;
 } cn_test_probs;
 
-/* Reads run_dir/test_probs.bin (docs/ARCHITECTURE.md, "The run folder"),
- * every value checked: a probability in [0, 1], a label below classes. */
+/* Reads a finished run's test_probs.bin (docs/ARCHITECTURE.md, "The run
+ * folder"), every value checked (a probability in [0, 1], a label below
+ * classes) and its size against the run's metrics.json. */
 int cn_test_probs_read(const char *run_dir, cn_test_probs *out);
 void cn_test_probs_free(cn_test_probs *p);
 

@@ -1,4 +1,5 @@
-/* Ensembles of runs: test_probs.bin read back and averaged. */
+/* Ensembles of runs: their test probabilities read back (through the run
+ * folder's owner, src/run) and averaged. */
 #include "cnist/ensemble.h"
 
 #include <math.h>
@@ -7,12 +8,8 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "core/file.h"
 #include "cnist/train.h"
-
-static uint32_t read_u32le(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "run/run.h"
 
 void cn_test_probs_free(cn_test_probs *p) {
   free(p->probs);
@@ -22,59 +19,16 @@ void cn_test_probs_free(cn_test_probs *p) {
 
 int cn_test_probs_read(const char *run_dir, cn_test_probs *out) {
   memset(out, 0, sizeof *out);
-  char path[4200];
-  snprintf(path, sizeof path, "%s/test_probs.bin", run_dir);
-  char *data;
-  size_t size;
-  int rc = cn_read_file(path, (size_t)1 << 32, &data, &size);
-  if (rc) return rc;
-  const unsigned char *u = (const unsigned char *)data;
-  if (size < 16 || memcmp(data, "CNPROBS1", 8) != 0) {
-    free(data);
-    return cn_fail(CN_EFORMAT, "%s: bad magic: not a test_probs.bin file (it starts with \"CNPROBS1\")", path);
+  cn_run_metrics *m = malloc(sizeof *m);
+  if (!m) return cn_fail(CN_ENOMEM, "%s: out of memory", run_dir);
+  int rc = cn_run_read_metrics(run_dir, m);
+  if (!rc) rc = cn_run_read_probs(run_dir, m, &out->probs, &out->labels);
+  if (!rc) {
+    out->n = (int)m->summary.test_n;
+    out->classes = m->classes;
   }
-  uint32_t n = read_u32le(u + 8), classes = read_u32le(u + 12);
-  if (n == 0 || n > (1u << 24) || classes < 2 || classes > CN_MAX_CLASSES) {
-    free(data);
-    return cn_fail(CN_EFORMAT, "%s: header says %u images x %u classes; cnist writes 1 to %u images of 2 to %d classes",
-                   path, n, classes, 1u << 24, CN_MAX_CLASSES);
-  }
-  size_t values = (size_t)n * classes, want = 16 + values * 4 + n;
-  if (size != want) {
-    free(data);
-    return cn_fail(CN_EFORMAT, "%s: %zu bytes, but a header of %u images x %u classes needs %zu", path, size, n,
-                   classes, want);
-  }
-  out->probs = malloc(values * sizeof *out->probs);
-  out->labels = malloc(n);
-  if (!out->probs || !out->labels) {
-    free(data);
-    cn_test_probs_free(out);
-    return cn_fail(CN_ENOMEM, "%s: out of memory", path);
-  }
-  rc = CN_OK;
-  for (size_t i = 0; i < values && !rc; i++) {
-    uint32_t bits = read_u32le(u + 16 + 4 * i);
-    float p;
-    memcpy(&p, &bits, sizeof p);
-    if (!isfinite(p) || p < -1e-4f || p > 1.0001f)
-      rc = cn_fail(CN_EFORMAT, "%s: image %zu, class %zu: %g is not a probability", path, i / classes, i % classes,
-                   (double)p);
-    out->probs[i] = p;
-  }
-  memcpy(out->labels, u + 16 + values * 4, n);
-  free(data);
-  for (uint32_t i = 0; i < n && !rc; i++)
-    if (out->labels[i] >= classes)
-      rc = cn_fail(CN_EFORMAT, "%s: image %u has label %u; labels go from 0 to %u", path, i, out->labels[i],
-                   classes - 1);
-  if (rc) {
-    cn_test_probs_free(out);
-    return rc;
-  }
-  out->n = (int)n;
-  out->classes = (int)classes;
-  return CN_OK;
+  free(m);
+  return rc;
 }
 
 int cn_probs_argmax(const float *row, int classes) {

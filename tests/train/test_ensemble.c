@@ -1,6 +1,6 @@
 /* Ensembles from test_probs.bin files written here: the mean, the vote it
  * gives against each member's, ties, and every malformed file refused with
- * its path and fault. */
+ * its path and fault (by the run folder's reader, src/run/probs.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,7 +8,7 @@
 #include "core/file.h"
 #include "core/mkdirs.h"
 #include "test.h"
-#include "train/run.h"
+#include "run/run.h"
 
 enum { N = 4, K = 3 };
 static const uint8_t labels[N] = {0, 1, 2, 2};
@@ -24,6 +24,27 @@ static const float probs[3][N * K] = {
     {0.2f, 0.7f, 0.1f, 0.2f, 0.5f, 0.3f, 0.0f, 0.1f, 0.9f, 0.6f, 0.1f, 0.3f},
 };
 
+/* What metrics.json would say of a run on `labels`: the probabilities file
+ * is checked against its size and class counts. */
+static cn_run_metrics *metrics_for(const uint8_t *l, int n, int k) {
+  static cn_run_metrics m;
+  memset(&m, 0, sizeof m);
+  m.summary.test_n = n;
+  m.classes = k;
+  cn_confusion_init(&m.confusion, k);
+  for (int i = 0; i < n; i++) cn_confusion_add(&m.confusion, l[i], l[i]);
+  return &m;
+}
+
+/* Reads dir's test_probs.bin as a member. */
+static int read_member(const char *dir, const uint8_t *l, int n, cn_test_probs *out) {
+  memset(out, 0, sizeof *out);
+  int rc = cn_run_read_probs(dir, metrics_for(l, n, K), &out->probs, &out->labels);
+  out->n = n;
+  out->classes = K;
+  return rc;
+}
+
 static const char *member_dir(int m) {
   static char dirs[3][256];
   snprintf(dirs[m], sizeof dirs[m], CN_TEST_TMP "/member%d", m);
@@ -37,7 +58,7 @@ static void test_mean_and_vote(void) {
     names[m] = member_dir(m);
     CHECK(cn_mkdirs(names[m]) == 0);
     CHECK(cn_run_write_probs(names[m], probs[m], N, K, labels) == 0);
-    CHECK_MSG(cn_test_probs_read(names[m], &members[m]) == 0, "%s", cn_last_error());
+    CHECK_MSG(read_member(names[m], labels, N, &members[m]) == 0, "%s", cn_last_error());
     CHECK(members[m].n == N && members[m].classes == K && members[m].labels[3] == 2);
   }
   cn_ensemble e;
@@ -78,12 +99,13 @@ static void test_different_test_sets(void) {
   for (int m = 0; m < 2; m++) CHECK(cn_mkdirs(dirs[m]) == 0);
   CHECK(cn_run_write_probs(dirs[0], probs[0], N, K, labels) == 0);
   CHECK(cn_run_write_probs(dirs[1], probs[1], N, K, other) == 0);
-  for (int m = 0; m < 2; m++) CHECK(cn_test_probs_read(dirs[m], &p[m]) == 0);
+  CHECK(read_member(dirs[0], labels, N, &p[0]) == 0);
+  CHECK(read_member(dirs[1], other, N, &p[1]) == 0);
   cn_ensemble e;
   CHECK_ERROR(cn_ensemble_average(p, dirs, 2, &e), CN_EINVAL, "set-b: its test labels differ");
   cn_test_probs_free(&p[1]);
   CHECK(cn_run_write_probs(dirs[1], probs[1], N - 1, K, labels) == 0);
-  CHECK(cn_test_probs_read(dirs[1], &p[1]) == 0);
+  CHECK(read_member(dirs[1], labels, N - 1, &p[1]) == 0);
   CHECK_ERROR(cn_ensemble_average(p, dirs, 2, &e), CN_EINVAL, "3 test images x 3 classes");
   CHECK_ERROR(cn_ensemble_average(p, dirs, 0, &e), CN_EINVAL, "at least one run");
   for (int m = 0; m < 2; m++) cn_test_probs_free(&p[m]);
@@ -95,7 +117,7 @@ static void expect_refused(const char *what, const unsigned char *bytes, size_t 
   CHECK(cn_mkdirs(dir) == 0);
   CHECK(cn_write_file_atomic(CN_TEST_TMP "/bad/test_probs.bin", bytes, size) == 0);
   cn_test_probs p;
-  int rc = cn_test_probs_read(dir, &p);
+  int rc = read_member(dir, labels, N, &p);
   CHECK_MSG(rc == CN_EFORMAT && strstr(cn_last_error(), needle) && strstr(cn_last_error(), "bad/test_probs.bin"),
             "%s: rc %d, %s", what, rc, cn_last_error());
   CHECK(p.probs == NULL && p.labels == NULL);
@@ -117,10 +139,10 @@ static void test_malformed_files(void) {
   memcpy(b, good, size);
   expect_refused("truncated", b, size - 1, "needs");
   b[12] = 200; /* 200 classes */
-  expect_refused("classes", b, size, "200 classes");
+  expect_refused("classes", b, size, "holds 4 images x 200 classes, but metrics.json says 4 x 3");
   memcpy(b, good, size);
   b[8] = 0; /* 0 images */
-  expect_refused("no images", b, size, "0 images");
+  expect_refused("no images", b, size, "holds 0 images");
   memcpy(b, good, size);
   float nan = NAN;
   memcpy(b + 16 + 4 * 5, &nan, 4);
@@ -132,10 +154,15 @@ static void test_malformed_files(void) {
   memcpy(b, good, size);
   b[size - 1] = 3;
   expect_refused("label", b, size, "image 3 has label 3");
+  memcpy(b, good, size);
+  b[size - 1] = 1; /* a label that is in range, but not the test set metrics.json counted */
+  expect_refused("other test set", b, size, "images of class 1, but metrics.json's confusion matrix counts");
   free(b);
   free(good);
-  cn_test_probs p;
-  CHECK_ERROR(cn_test_probs_read(CN_TEST_TMP "/none", &p), CN_ENOTFOUND, "none/test_probs.bin");
+  float *probs_out;
+  uint8_t *labels_out;
+  CHECK_ERROR(cn_run_read_probs(CN_TEST_TMP "/none", metrics_for(labels, N, K), &probs_out, &labels_out),
+              CN_ENOTFOUND, "none/test_probs.bin: missing");
 }
 
 int main(void) {
