@@ -1,6 +1,8 @@
 /* cnist train: fit a model from the zoo or a model file, like Keras fit. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +66,7 @@ static int usage_text(void) {
          "  --epochs N --batch N --lr X --optimizer adam|rmsprop|sgd\n"
          "  --val-split F             fraction of train held out for validation (default 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
+         "  --seeds N,N,...           one run per seed, one after another (with --run-dir DIR: DIR-seedN)\n"
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n"
          CLI_PRECISION_HELP
          "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
@@ -74,14 +77,56 @@ static int usage_text(void) {
   return 0;
 }
 
+/* "1,2,3" into seeds (at most max); returns how many, or 0 after a usage message. */
+static int parse_seeds(const char *list, uint64_t *seeds, int max) {
+  int n = 0;
+  for (const char *p = list;;) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (end == p || *p == '-' || errno || (*end != ',' && *end != '\0') || n == max) {
+      cli_usage("option --seeds wants up to %d whole numbers separated by commas (e.g. 1,2,3), not '%s'", max, list);
+      return 0;
+    }
+    for (int k = 0; k < n; k++)
+      if (seeds[k] == v) {
+        cli_usage("option --seeds names seed %llu twice", v);
+        return 0;
+      }
+    seeds[n++] = v;
+    if (*end == '\0') return n;
+    p = end + 1;
+  }
+}
+
+/* Trains spec once per seed, each into its own run folder; stops at the
+ * first failure or interruption. */
+static int train_seeds(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *base, int quiet,
+                       const uint64_t *seeds, int n) {
+  for (int k = 0; k < n; k++) {
+    cn_fit_options o = *base;
+    char dir[4200];
+    o.seed = seeds[k];
+    if (base->run_dir) {
+      snprintf(dir, sizeof dir, "%s-seed%llu", base->run_dir, (unsigned long long)seeds[k]);
+      o.run_dir = dir;
+    }
+    printf("%sSeed %llu (%d of %d)\n", k ? "\n" : "", (unsigned long long)seeds[k], k + 1, n);
+    cn_fit_result r;
+    int rc = cli_fit(spec, ds, &o, quiet, &r);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 int cmd_train(int argc, char **argv) {
   cn_fit_options o = cn_fit_default_options();
-  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL;
+  const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL, *seed_list = NULL;
   int epochs = 0, batch = 0, quiet = 0, has_precision = 0;
   double lr = 0, split = -1, seed = -1;
   /* The options a resumed run cannot take: they are fixed when it starts. */
-  static const char *const fixed[] = {"--dataset", "--batch", "--lr", "--optimizer", "--val-split", "--seed",
-                                      "--run-dir", "--limit-train", "--limit-test"};
+  static const char *const fixed[] = {"--dataset", "--batch",     "--lr",          "--optimizer",  "--val-split",
+                                      "--seed",    "--seeds",     "--run-dir",     "--limit-train", "--limit-test"};
   const char *fixed_given = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -97,6 +142,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--optimizer")) ok = cli_str_arg(argc, argv, &i, &optimizer);
     else if (!strcmp(a, "--val-split")) ok = cli_float_arg(argc, argv, &i, &split, 0.0001, 0.9);
     else if (!strcmp(a, "--seed")) ok = cli_float_arg(argc, argv, &i, &seed, 0, 9007199254740992.0);
+    else if (!strcmp(a, "--seeds")) ok = cli_str_arg(argc, argv, &i, &seed_list);
     else if (!strcmp(a, "--threads")) ok = cli_int_arg(argc, argv, &i, &o.threads, 1, 1024);
     else if (!strcmp(a, "--precision")) ok = has_precision = cli_precision_arg(argc, argv, &i, &o.precision);
     else if (!strcmp(a, "--run-dir")) ok = cli_str_arg(argc, argv, &i, &o.run_dir);
@@ -110,6 +156,10 @@ int cmd_train(int argc, char **argv) {
     if (!ok) return 2;
   }
   if (seed >= 0) o.seed = (uint64_t)seed;
+  uint64_t seeds[64];
+  int n_seeds = 0;
+  if (seed_list && seed >= 0) return cli_usage("train: give --seed or --seeds, not both");
+  if (seed_list && !resume && !(n_seeds = parse_seeds(seed_list, seeds, 64))) return 2;
   if (has_precision && resume)
     return cli_usage("train: --resume continues in the run's own precision; drop --precision");
   if (fixed_given && resume)
@@ -149,8 +199,13 @@ int cmd_train(int argc, char **argv) {
   if (cn_dataset_load(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) return cli_fail_last();
   o.dataset_name = ds.name;
   o.data_dir = ds.dir;
-  cn_fit_result r;
-  int rc = cli_fit(use, &ds, &o, quiet, &r);
+  int rc;
+  if (n_seeds) {
+    rc = train_seeds(use, &ds, &o, quiet, seeds, n_seeds);
+  } else {
+    cn_fit_result r;
+    rc = cli_fit(use, &ds, &o, quiet, &r);
+  }
   cn_dataset_free(&ds);
   return rc;
 }

@@ -177,15 +177,24 @@ static double recorded_accuracy(const char *run_dir) {
   return cn_run_read_summary(run_dir, &s) ? -1 : s.test_accuracy;
 }
 
-/* Two short runs and their ensemble: the JSON's figures agree with each
- * member's own metrics.json and with the table; misuse is refused. */
-static void test_ensemble(void) {
-  const char *a = CN_TEST_TMP "/member-a", *b = CN_TEST_TMP "/member-b";
-  const char *train_a[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
-                           "--seed", "1", "--threads", "1", "--run-dir", a, "--quiet", NULL};
-  const char *train_b[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
-                           "--seed", "2", "--threads", "1", "--run-dir", b, "--quiet", NULL};
-  CHECK(run(train_a) == 0 && run(train_b) == 0);
+/* Two short runs from one --seeds command and their ensemble: the JSON's
+ * figures agree with each member's own metrics.json and with the table;
+ * misuse of either command is refused. */
+static void test_seeds_and_ensemble(void) {
+  const char *a = CN_TEST_TMP "/member-seed1", *b = CN_TEST_TMP "/member-seed2";
+  const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
+                         "--seeds", "1,2", "--threads", "1", "--run-dir", CN_TEST_TMP "/member", "--quiet", NULL};
+  CHECK(run(train) == 0 && output_has("Seed 2 (2 of 2)") && output_has("seed 2, split 85/15"));
+  cn_run_summary sa, sb;
+  CHECK(cn_run_read_summary(a, &sa) == 0 && cn_run_read_summary(b, &sb) == 0);
+  CHECK(sa.test_accuracy != sb.test_accuracy || sa.train_loss != sb.train_loss); /* two different runs */
+  const char *bad_list[] = {"train", "mlp", "--seeds", "1,,2", NULL};
+  CHECK(run(bad_list) == 2 && output_has("--seeds wants up to 64 whole numbers"));
+  const char *twice[] = {"train", "mlp", "--seeds", "3,3", NULL};
+  CHECK(run(twice) == 2 && output_has("names seed 3 twice"));
+  const char *both[] = {"train", "mlp", "--seeds", "1,2", "--seed", "4", NULL};
+  CHECK(run(both) == 2 && output_has("--seed or --seeds, not both"));
+
   const char *json[] = {"ensemble", a, b, "--json", NULL};
   CHECK(run(json) == 0);
   char *text = NULL;
@@ -221,6 +230,6 @@ int main(void) {
   test_interrupt_and_resume();
   test_bad_arguments();
   test_bf16();
-  test_ensemble();
+  test_seeds_and_ensemble();
   return test_summary();
 }
