@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 #include "cnist/core.h"
+#include "cnist/data.h"
+#include "cnist/model.h"
+#include "cnist/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +50,19 @@ typedef struct {
  * members[0].labels: keep the members until cn_ensemble_free. */
 int cn_ensemble_average(const cn_test_probs *members, const char *const *names, int count, cn_ensemble *out);
 void cn_ensemble_free(cn_ensemble *e);
+
+/* ---- test-time augmentation: an ensemble of one model over views ---- */
+
+/* The views, in the order --tta N takes them: the image itself, shifted by
+ * one pixel right, left, down and up, rotated by +10 and -10 degrees, and
+ * zoomed by 0.9 and 1.1 about its centre (bilinear, zeros outside). */
+#define CN_TTA_MAX_VIEWS 9
+
+/* Like cn_evaluate, but each image's probabilities are the mean over its
+ * first `views` views (1..CN_TTA_MAX_VIEWS; 1 is cn_evaluate's result);
+ * the loss is the cross-entropy of that mean. */
+int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int count, int batch, int views,
+                    float *probs, cn_eval_result *out);
 
 #ifdef __cplusplus
 }

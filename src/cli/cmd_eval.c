@@ -9,10 +9,14 @@
 #include "cli/cli.h"
 #include "run/confusion_json.h"
 
-static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
+static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
+                       int views) {
   const cn_confusion *c = &r->confusion;
-  printf("%s %s: loss %.4f, accuracy %.4f ± %.4f (n = %lld%s)\n\n", ds->name, split, r->loss, r->accuracy,
-         cn_accuracy_se(r->accuracy, r->n), (long long)r->n, precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
+  char tta[48] = "";
+  if (views > 1) snprintf(tta, sizeof tta, "; mean of %d views", views);
+  printf("%s %s: loss %.4f, accuracy %.4f ± %.4f (n = %lld%s%s)\n\n", ds->name, split, r->loss, r->accuracy,
+         cn_accuracy_se(r->accuracy, r->n), (long long)r->n, precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "",
+         tta);
   printf("confusion matrix (rows: true class, columns: predicted)\n      ");
   for (int p = 0; p < c->classes; p++) printf("%6d", p);
   printf("\n");
@@ -36,7 +40,8 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   if (n == 0) printf("  none\n");
 }
 
-static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision) {
+static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
+                       int views) {
   const cn_confusion *c = &r->confusion;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "dataset", ds->name);
@@ -46,6 +51,7 @@ static void print_json(const cn_eval_result *r, const char *split, const cn_data
   cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
   cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
   cJSON_AddNumberToObject(o, "n", (double)r->n);
+  cJSON_AddNumberToObject(o, "tta_views", views);
   cn_confusion_add_json(o, c, ds->class_names);
   char *text = cJSON_Print(o);
   if (text) printf("%s\n", text);
@@ -55,19 +61,24 @@ static void print_json(const cn_eval_result *r, const char *split, const cn_data
 
 int cmd_eval(int argc, char **argv) {
   const char *target = NULL, *dataset = NULL, *data = NULL, *split = "test";
-  int json = 0, batch = 100;
+  int json = 0, batch = 100, views = 1;
   cn_precision precision = CN_PRECISION_FP32;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int ok = 1;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
-             "                  [--precision fp32|bf16]\n\n" CLI_PRECISION_HELP);
+             "                  [--batch N] [--tta N] [--precision fp32|bf16]\n\n"
+             "  --batch N   images per forward pass (default 100; the result does not depend on it)\n"
+             "  --tta N     test-time augmentation: the mean of N views of each image (1 to 9: itself,\n"
+             "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n"
+             CLI_PRECISION_HELP);
       return 0;
     } else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);
     else if (!strcmp(a, "--split")) ok = cli_str_arg(argc, argv, &i, &split);
     else if (!strcmp(a, "--batch")) ok = cli_int_arg(argc, argv, &i, &batch, 1, 65536);
+    else if (!strcmp(a, "--tta")) ok = cli_int_arg(argc, argv, &i, &views, 1, CN_TTA_MAX_VIEWS);
     else if (!strcmp(a, "--json")) json = 1;
     else if (!strcmp(a, "--precision")) ok = cli_precision_arg(argc, argv, &i, &precision);
     else if (a[0] == '-') return cli_usage("eval: unknown option '%s'", a);
@@ -113,21 +124,22 @@ int cmd_eval(int argc, char **argv) {
   int rc = 0;
   cn_eval_result r;
   if (!strcmp(split, "test")) {
-    rc = cn_evaluate(m, &ds.test, NULL, ds.test.n, batch, NULL, &r);
+    rc = cn_evaluate_tta(m, &ds.test, NULL, ds.test.n, batch, views, NULL, &r);
   } else {
     int *train_idx, *val_idx, n_train, n_val;
     int n_use = limit_train > 0 && limit_train < ds.train.n ? limit_train : ds.train.n;
     rc = cn_split_indices(n_use, val_split, seed, &train_idx, &n_train, &val_idx, &n_val);
     if (!rc) {
       int is_val = !strcmp(split, "val");
-      rc = cn_evaluate(m, &ds.train, is_val ? val_idx : train_idx, is_val ? n_val : n_train, batch, NULL, &r);
+      rc = cn_evaluate_tta(m, &ds.train, is_val ? val_idx : train_idx, is_val ? n_val : n_train, batch, views, NULL,
+                           &r);
       free(train_idx);
       free(val_idx);
     }
   }
   if (rc) rc = cli_fail_last();
-  else if (json) print_json(&r, split, &ds, precision);
-  else print_text(&r, split, &ds, precision);
+  else if (json) print_json(&r, split, &ds, precision, views);
+  else print_text(&r, split, &ds, precision, views);
   cn_dataset_free(&ds);
   cn_model_free(m);
   return rc;

@@ -112,6 +112,10 @@ static void test_bad_arguments(void) {
   CHECK(run(no_run) == 1 && output_has("nothing-here"));
   const char *bad_split[] = {"eval", CN_TEST_TMP "/run", "--split", "dev", NULL};
   CHECK(run(bad_split) == 2 && output_has("test, val or train"));
+  const char *bad_tta[] = {"eval", CN_TEST_TMP "/run", "--tta", "10", NULL};
+  CHECK(run(bad_tta) == 2 && output_has("--tta wants a whole number from 1 to 9, not '10'"));
+  const char *tta[] = {"eval", CN_TEST_TMP "/run", "--tta", "3", "--json", NULL};
+  CHECK(run(tta) == 0 && output_has("\"tta_views\":\t3"));
 }
 
 /* Rewrites `from` as `to` (its first occurrence) in a run's file. */

@@ -165,7 +165,54 @@ static void test_malformed_files(void) {
               CN_ENOTFOUND, "none/test_probs.bin: missing");
 }
 
+/* Test-time augmentation against views made by hand: one-pixel shifts are
+ * exact under bilinear sampling, so the mean over views 0..2 (itself, right,
+ * left) is the mean of cn_evaluate on three shifted copies of the set. */
+static void test_tta(void) {
+  enum { H = 6, W = 7, IMAGES = 5, C = 4 };
+  cn_spec s;
+  cn_spec_init(&s, 1, H, W);
+  cn_spec_add_flatten(&s);
+  cn_spec_add_dense(&s, C, CN_ACT_SOFTMAX);
+  cn_model *m;
+  CHECK(cn_model_new(&s, 7, &m) == 0);
+  uint8_t pixels[3][IMAGES * H * W] = {{0}}, labels_[IMAGES] = {0, 1, 2, 3, 1};
+  cn_rng rng;
+  cn_rng_seed(&rng, 5, 0);
+  for (int i = 0; i < IMAGES * H * W; i++) pixels[0][i] = (uint8_t)(cn_rng_uniform(&rng) * 256);
+  for (int i = 0; i < IMAGES; i++)
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        uint8_t v = pixels[0][(i * H + y) * W + x];
+        if (x + 1 < W) pixels[1][(i * H + y) * W + x + 1] = v; /* content moved right */
+        if (x > 0) pixels[2][(i * H + y) * W + x - 1] = v;     /* and left */
+      }
+  float want[IMAGES * C] = {0}, got[IMAGES * C], one[IMAGES * C];
+  cn_eval_result r;
+  for (int v = 0; v < 3; v++) {
+    cn_imageset set = {IMAGES, H, W, pixels[v], labels_};
+    CHECK(cn_evaluate(m, &set, NULL, IMAGES, 2, one, &r) == 0);
+    for (int j = 0; j < IMAGES * C; j++) want[j] += one[j] / 3;
+  }
+  cn_imageset set = {IMAGES, H, W, pixels[0], labels_};
+  CHECK(cn_evaluate_tta(m, &set, NULL, IMAGES, 2, 3, got, &r) == 0);
+  for (int j = 0; j < IMAGES * C; j++) CHECK_MSG(fabsf(got[j] - want[j]) < 1e-6f, "%d: %g vs %g", j, got[j], want[j]);
+  double loss = 0;
+  for (int i = 0; i < IMAGES; i++) loss -= log(want[i * C + labels_[i]]);
+  CHECK(fabs(r.loss - loss / IMAGES) < 1e-5 && r.n == IMAGES && r.confusion.n == IMAGES);
+  /* one view is cn_evaluate itself; the batch size does not matter */
+  CHECK(cn_evaluate_tta(m, &set, NULL, IMAGES, 3, 1, got, &r) == 0);
+  CHECK(cn_evaluate(m, &set, NULL, IMAGES, 3, one, &r) == 0);
+  CHECK(memcmp(got, one, sizeof got) == 0);
+  CHECK(cn_evaluate_tta(m, &set, NULL, IMAGES, 2, 9, got, &r) == 0);
+  CHECK(cn_evaluate_tta(m, &set, NULL, IMAGES, 4, 9, one, &r) == 0);
+  CHECK(memcmp(got, one, sizeof got) == 0);
+  CHECK_ERROR(cn_evaluate_tta(m, &set, NULL, IMAGES, 2, 10, got, &r), CN_EINVAL, "1 to 9 views, not 10");
+  cn_model_free(m);
+}
+
 int main(void) {
+  test_tta();
   test_mean_and_vote();
   test_ties_go_to_the_first_class();
   test_different_test_sets();

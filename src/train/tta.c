@@ -1,0 +1,91 @@
+/* Test-time augmentation: each image evaluated under a fixed list of views
+ * and its probabilities averaged, in the order of the views, so the result
+ * does not depend on the thread count or the batch size. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cnist/ensemble.h"
+#include "core/error.h"
+#include "data/augment.h"
+
+/* A view as the warp takes it: the inverse mapping's matrix and the shift
+ * of the content. */
+typedef struct {
+  float m[4], tx, ty;
+} view;
+
+static view view_of(int v) {
+  const float r = 10.0f * 3.14159265358979f / 180.0f, c = cosf(r), s = sinf(r);
+  switch (v) {
+    case 1: return (view){{1, 0, 0, 1}, 1, 0};
+    case 2: return (view){{1, 0, 0, 1}, -1, 0};
+    case 3: return (view){{1, 0, 0, 1}, 0, 1};
+    case 4: return (view){{1, 0, 0, 1}, 0, -1};
+    case 5: return (view){{c, s, -s, c}, 0, 0};  /* inverse of a +10 degree rotation */
+    case 6: return (view){{c, -s, s, c}, 0, 0};
+    case 7: return (view){{1 / 0.9f, 0, 0, 1 / 0.9f}, 0, 0};
+    case 8: return (view){{1 / 1.1f, 0, 0, 1 / 1.1f}, 0, 0};
+    default: return (view){{1, 0, 0, 1}, 0, 0};
+  }
+}
+
+int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int count, int batch, int views,
+                    float *probs, cn_eval_result *out) {
+  if (views < 1 || views > CN_TTA_MAX_VIEWS)
+    return cn_fail(CN_EINVAL, "test-time augmentation takes 1 to %d views, not %d", CN_TTA_MAX_VIEWS, views);
+  if (views == 1) return cn_evaluate(m, set, idx, count, batch, probs, out);
+  int classes = cn_model_outputs(m);
+  size_t in = (size_t)cn_model_inputs(m), plane = (size_t)set->rows * (size_t)set->cols;
+  if (classes > CN_MAX_CLASSES) return cn_fail(CN_EINVAL, "evaluate: %d classes is more than %d", classes, CN_MAX_CLASSES);
+  if (batch <= 0 || count < 0 || count > set->n) return cn_fail(CN_EINVAL, "evaluate: bad batch %d or count %d", batch, count);
+  if (in != plane)
+    return cn_fail(CN_ESHAPE, "test-time augmentation: the model takes %zu values per image, the images have %dx%d",
+                   in, set->rows, set->cols);
+  int rc = cn_model_reserve(m, batch);
+  if (rc) return rc;
+  float *x = malloc(sizeof(float) * in * (size_t)batch), *xv = malloc(sizeof(float) * in * (size_t)batch);
+  float *p = malloc(sizeof(float) * (size_t)classes * (size_t)batch);
+  double *mean = malloc(sizeof(double) * (size_t)classes * (size_t)batch);
+  int *labels = malloc(sizeof(int) * (size_t)batch), *ids = malloc(sizeof(int) * (size_t)batch);
+  if (!x || !xv || !p || !mean || !labels || !ids) {
+    rc = cn_fail(CN_ENOMEM, "evaluate: out of memory for a batch of %d", batch);
+    goto done;
+  }
+  cn_confusion_init(&out->confusion, classes);
+  double loss_sum = 0.0, ignored_loss = 0.0;
+  int correct = 0, ignored_correct = 0;
+  for (int start = 0; start < count && !rc; start += batch) {
+    int n = count - start < batch ? count - start : batch;
+    for (int i = 0; i < n; i++) ids[i] = idx ? idx[start + i] : start + i;
+    cn_batch_fill(set, ids, n, x, labels);
+    for (size_t j = 0; j < (size_t)n * (size_t)classes; j++) mean[j] = 0.0;
+    for (int v = 0; v < views && !rc; v++) {
+      view w = view_of(v);
+      for (int i = 0; i < n; i++)
+        cn_augment_warp(x + (size_t)i * in, xv + (size_t)i * in, set->rows, set->cols, w.m, w.tx, w.ty, NULL, NULL, 0);
+      rc = cn_model_eval_batch(m, xv, labels, n, p, &ignored_loss, &ignored_correct);
+      for (size_t j = 0; j < (size_t)n * (size_t)classes && !rc; j++) mean[j] += p[j];
+    }
+    for (int i = 0; i < n && !rc; i++) {
+      float *row = p + (size_t)i * (size_t)classes;
+      for (int k = 0; k < classes; k++) row[k] = (float)(mean[(size_t)i * classes + k] / views);
+      int best = cn_probs_argmax(row, classes);
+      correct += best == labels[i];
+      loss_sum -= log(fmax(mean[(size_t)i * classes + labels[i]] / views, 1e-30));
+      cn_confusion_add(&out->confusion, labels[i], best);
+    }
+    if (probs && !rc)
+      for (size_t j = 0; j < (size_t)n * (size_t)classes; j++) probs[(size_t)start * (size_t)classes + j] = p[j];
+  }
+  out->n = count;
+  out->loss = count ? loss_sum / count : 0.0;
+  out->accuracy = count ? (double)correct / count : 0.0;
+done:
+  free(x);
+  free(xv);
+  free(p);
+  free(mean);
+  free(labels);
+  free(ids);
+  return rc;
+}
