@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-    "usage: cnist ensemble RUN... [--json] [--show N]\n"
+    "usage: cnist ensemble RUN... [--json] [--show N] [--tta N]\n"
     "\n"
     "Averages the test-set probabilities of finished runs (their test_probs.bin)\n"
     "and prints the ensemble's test accuracy with its binomial standard error,\n"
@@ -18,10 +18,38 @@ static const char usage_text[] =
     "  --json     one JSON object: accuracy (0..1), accuracy_se, n, classes,\n"
     "             members (run, model, accuracy), wrong (index, label, predicted,\n"
     "             probability, members_wrong)\n"
-    "  --show N   list at most N wrong digits (default 50; 0: none)\n";
+    "  --show N   list at most N wrong digits (default 50; 0: none)\n"
+    "  --tta N    evaluate each run's best weights again on the test set, each image the\n"
+    "             mean of N views (as cnist eval --tta N), instead of its test_probs.bin\n";
 
-static void print_json(const cn_ensemble *e, const cn_run_summary *runs) {
+/* Replaces p's probabilities with those of the run's best weights under
+ * `views` views of each of the first p->n test images. */
+static int probs_with_tta(const char *dir, int views, cn_test_probs *p) {
+  char checkpoint[4200], name[32], data_dir[4096];
+  if (cn_run_file_path(dir, CN_RUN_FILE_BEST, checkpoint, sizeof checkpoint) ||
+      cn_run_read_dataset(dir, name, sizeof name, data_dir, sizeof data_dir))
+    return cli_fail_last();
+  cn_model *m;
+  if (cn_checkpoint_load_model(checkpoint, &m)) return cli_fail_last();
+  cn_dataset ds;
+  if (cn_dataset_load(name, data_dir[0] ? data_dir : NULL, &ds)) {
+    cn_model_free(m);
+    return cli_fail_last();
+  }
+  cn_eval_result r;
+  int rc = 0;
+  if (ds.test.n < p->n || memcmp(ds.test.labels, p->labels, (size_t)p->n) != 0)
+    rc = cli_fail("%s: the %s test set found now is not the one its test_probs.bin was computed on", dir, name);
+  else if (cn_evaluate_tta(m, &ds.test, NULL, p->n, 100, views, p->probs, &r))
+    rc = cli_fail_last();
+  cn_dataset_free(&ds);
+  cn_model_free(m);
+  return rc;
+}
+
+static void print_json(const cn_ensemble *e, const cn_run_summary *runs, int views) {
   cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "tta_views", views ? views : 1);
   cJSON_AddStringToObject(o, "dataset", runs[0].dataset);
   cJSON_AddNumberToObject(o, "accuracy", e->accuracy);
   cJSON_AddNumberToObject(o, "accuracy_se", e->accuracy_se);
@@ -52,8 +80,10 @@ static void print_json(const cn_ensemble *e, const cn_run_summary *runs) {
   cJSON_Delete(o);
 }
 
-static void print_table(const cn_ensemble *e, const cn_run_summary *runs, int show) {
-  printf("Ensemble of %d runs on the %s test set (%d images)\n", e->members, runs[0].dataset, e->n);
+static void print_table(const cn_ensemble *e, const cn_run_summary *runs, int show, int views) {
+  printf("Ensemble of %d runs on the %s test set (%d images", e->members, runs[0].dataset, e->n);
+  if (views > 1) printf("; each the mean of %d views", views);
+  printf(")\n");
   printf("  %-12s %-17s %s\n", "model", "test_accuracy", "run");
   for (int m = 0; m < e->members; m++)
     printf("  %-12s %6.2f%% ± %.2f%%   %s\n", runs[m].model, 100 * e->member_accuracy[m],
@@ -78,7 +108,7 @@ static void print_table(const cn_ensemble *e, const cn_run_summary *runs, int sh
 }
 
 int cmd_ensemble(int argc, char **argv) {
-  int json = 0, show = 50, n = 0;
+  int json = 0, show = 50, n = 0, views = 0; /* 0: no --tta, the runs' own test_probs.bin */
   const char **dirs = calloc((size_t)argc, sizeof *dirs);
   if (!dirs) return cli_fail("out of memory");
   for (int i = 1; i < argc; i++) {
@@ -90,6 +120,11 @@ int cmd_ensemble(int argc, char **argv) {
       json = 1;
     } else if (!strcmp(argv[i], "--show")) {
       if (!cli_int_arg(argc, argv, &i, &show, 0, 1 << 24)) {
+        free(dirs);
+        return 2;
+      }
+    } else if (!strcmp(argv[i], "--tta")) {
+      if (!cli_int_arg(argc, argv, &i, &views, 1, CN_TTA_MAX_VIEWS)) {
         free(dirs);
         return 2;
       }
@@ -109,6 +144,7 @@ int cmd_ensemble(int argc, char **argv) {
   int rc = runs && members ? 0 : cli_fail("out of memory");
   for (int m = 0; m < n && !rc; m++)
     if (cn_run_read_summary(dirs[m], &runs[m]) || cn_test_probs_read(dirs[m], &members[m])) rc = cli_fail_last();
+    else if (views) rc = probs_with_tta(dirs[m], views, &members[m]);
   for (int m = 1; m < n && !rc; m++)
     if (strcmp(runs[m].dataset, runs[0].dataset) != 0)
       rc = cli_fail("%s: a %s run, but %s is a %s run: an ensemble needs one dataset", dirs[m], runs[m].dataset,
@@ -116,8 +152,8 @@ int cmd_ensemble(int argc, char **argv) {
   cn_ensemble e;
   if (!rc && cn_ensemble_average(members, dirs, n, &e)) rc = cli_fail_last();
   if (!rc) {
-    if (json) print_json(&e, runs);
-    else print_table(&e, runs, show);
+    if (json) print_json(&e, runs, views);
+    else print_table(&e, runs, show, views);
     cn_ensemble_free(&e);
   }
   for (int m = 0; m < n && members; m++) cn_test_probs_free(&members[m]);

@@ -221,6 +221,16 @@ static void test_seeds_and_ensemble(void) {
   const char *table[] = {"ensemble", a, b, "--show", "2", NULL};
   CHECK(run(table) == 0 && output_has("Ensemble of 2 runs on the mnist test set (400 images)") &&
         output_has("ensemble "));
+  /* with one view, --tta recomputes exactly what test_probs.bin holds */
+  const char *tta1[] = {"ensemble", a, b, "--tta", "1", "--show", "0", NULL};
+  CHECK(run(tta1) == 0);
+  char *plain = NULL;
+  CHECK(cn_read_file(CN_TEST_TMP "/out.txt", 1 << 22, &plain, NULL) == 0);
+  const char *tta2[] = {"ensemble", a, b, "--tta", "2", "--show", "0", NULL};
+  CHECK(run(tta2) == 0 && output_has("each the mean of 2 views"));
+  const char *again[] = {"ensemble", a, b, "--show", "0", NULL};
+  CHECK(run(again) == 0 && plain && output_has(plain));
+  free(plain);
   const char *none[] = {"ensemble", NULL};
   CHECK(run(none) == 2 && output_has("name at least one run folder"));
   const char *missing[] = {"ensemble", a, CN_TEST_TMP "/no-such-run", NULL};
