@@ -190,6 +190,36 @@ static void test_hostile_png(void) {
   craft_chunk(&b, "IDAT", EMPTY_ZLIB, 8);
   craft_chunk(&b, "IEND", NULL, 0);
   CHECK_LOAD_FAILS(write_bytes("liar.png", b.data, b.size), CN_EFORMAT, "cannot hold 8000x8000 pixels");
+  /* A 100x100 header whose data inflates to 2 MiB (a 2 KiB file): refused once
+   * the inflated data passes the 10100 bytes the header implies (+ 1024),
+   * instead of libpng inflating all of it. */
+  {
+    size_t raw_n = 2u << 20;
+    uint8_t *raw = calloc(raw_n, 1), z[3000];
+    uLongf zlen = sizeof z;
+    CHECK(raw && compress2(z, &zlen, raw, raw_n, 9) == Z_OK);
+    craft_begin(&b);
+    craft_ihdr(&b, 100, 100, 8, 0);
+    craft_chunk(&b, "IDAT", z, (uint32_t)zlen);
+    craft_chunk(&b, "IEND", NULL, 0);
+    CHECK_LOAD_FAILS(write_bytes("bomb.png", b.data, b.size), CN_EFORMAT,
+                     "corrupt PNG: the image data inflates to more than 11124 bytes, far beyond the 10100 a 100x100 "
+                     "image needs");
+    /* The same data cut to the header's size is a valid image. */
+    zlen = sizeof z;
+    CHECK(compress2(z, &zlen, raw, 100 * 101, 9) == Z_OK);
+    craft_begin(&b);
+    craft_ihdr(&b, 100, 100, 8, 0);
+    craft_chunk(&b, "IDAT", z, (uint32_t)zlen);
+    craft_chunk(&b, "IEND", NULL, 0);
+    cn_gray_image img = {0, 0, NULL};
+    CHECK_MSG(cn_image_load(write_bytes("not-bomb.png", b.data, b.size), &img) == CN_OK, "%s", cn_last_error());
+    if (img.px) {
+      CHECK(img.w == 100 && img.h == 100 && img.px[0] == 0);
+      cn_gray_image_free(&img);
+    }
+    free(raw);
+  }
 
   /* A real digit as a PNG, then cut at every structural boundary and in
    * the middle of each part. */
