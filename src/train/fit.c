@@ -258,7 +258,10 @@ static int restore_state(fit_state *s) {
   cn_meta_free(meta);
   if (!rc && s->ema) rc = restore_average(s, ema_updates);
   if (rc) return rc;
-  if (epoch > s->spec.train.epochs && !s->opt->epochs) /* with --epochs, continue_resumed says what is wrong */
+  if (epoch > s->spec.train.epochs && s->opt->epochs)
+    return cn_fail(CN_EINVAL, "%s has trained %" PRId64 " epochs already; --epochs %d would not train more", s->dir,
+                   epoch, s->opt->epochs);
+  if (epoch > s->spec.train.epochs)
     return cn_fail(CN_EFORMAT, "%s/" CN_RUN_MODEL ": epochs=%d, but %s is at epoch %" PRId64 " (resume with --epochs "
                    "%" PRId64 " or more to carry on)", s->dir, s->spec.train.epochs, path, epoch, epoch);
   if (epoch < 0 || batch < 0 || batch >= s->batches)
@@ -451,14 +454,10 @@ static int open_resumed(fit_state *s, cn_run_config *cfg) {
 /* After the state is restored: whether there is anything left to train, and
  * the extended epochs written back so the folder's files agree. */
 static int continue_resumed(fit_state *s, cn_run_config *cfg) {
-  const cn_fit_options *opt = s->opt;
   char path[4200];
   path_in(s, CN_RUN_METRICS, path, sizeof path);
   struct stat st;
   int evaluated = stat(path, &st) == 0;
-  if (opt->epochs > 0 && opt->epochs < s->epoch)
-    return cn_fail(CN_EINVAL, "%s has trained %d epochs already; --epochs %d would not train more", s->dir, s->epoch,
-                   opt->epochs);
   if (s->stopped && evaluated)
     return cn_fail(CN_EINVAL, "%s had finished: early stopping ended it at epoch %d and %s holds its evaluation",
                    s->dir, s->epoch, path);
