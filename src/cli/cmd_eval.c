@@ -62,7 +62,9 @@ int cmd_eval(int argc, char **argv) {
     int ok = 1;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
-             "                  [--precision fp32|bf16]\n\n" CLI_PRECISION_HELP);
+             "                  [--batch N] [--precision fp32|bf16]\n\n"
+             "  --batch N                 images per forward pass (1-65536, default 100)\n"
+             CLI_PRECISION_HELP);
       return 0;
     } else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -111,6 +112,9 @@ int cmd_train(int argc, char **argv) {
   char ds_name[32] = "mnist", ds_dir[4096] = "";
   if (resume) {
     if (model) return cli_usage("train: give either a model or --resume, not both");
+    struct stat st;
+    if (stat(resume, &st) != 0 || !S_ISDIR(st.st_mode))
+      return cli_fail("train: --resume: no run folder named '%s'", resume);
     o.resume = 1;
     o.run_dir = resume;
     if (cn_run_read_dataset(resume, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir)) return cli_fail_last();
