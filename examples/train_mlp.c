@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   int *order = malloc(sizeof(int) * (size_t)ds.train.n), labels[32];
   float *x = malloc(sizeof(float) * 784 * (size_t)batch);
   cn_rng rng;
-  cn_rng_seed(&rng, 42, 3);
+  cn_rng_seed(&rng, 42, CN_RNG_SHUFFLE);
   for (int epoch = 1; epoch <= 2; epoch++) {
     for (int i = 0; i < ds.train.n; i++) order[i] = i;
     cn_rng_shuffle(&rng, order, ds.train.n);

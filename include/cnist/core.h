@@ -44,6 +44,17 @@ typedef struct {
   uint64_t s[4];
 } cn_rng;
 
+/* The streams of one seed the library draws from, one per purpose (the
+ * values are fixed: changing one would change every trained model).
+ * Augmentation draws from streams of its own: seed ^ a salt, one stream
+ * per epoch and image (src/data/augment.c). */
+typedef enum {
+  CN_RNG_INIT = 0,    /* the weights' initial values */
+  CN_RNG_DROPOUT = 1, /* dropout masks */
+  CN_RNG_SPLIT = 2,   /* the train/validation split */
+  CN_RNG_SHUFFLE = 3  /* the order of the training images in each epoch */
+} cn_rng_stream;
+
 /* Seed from (seed, stream): different streams give independent sequences. */
 void cn_rng_seed(cn_rng *rng, uint64_t seed, uint64_t stream);
 uint64_t cn_rng_next(cn_rng *rng);

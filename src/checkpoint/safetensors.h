@@ -81,10 +81,6 @@ typedef struct {
  * it was. */
 int cn_st_write(const char *path, const cn_st_entry *tensors, int n, const char *const *meta);
 
-/* 1 when the n bytes at s are valid UTF-8 without NUL bytes; otherwise 0,
- * with the offset of the first bad byte in *bad (when not NULL). */
-int cn_st_utf8_valid(const char *s, size_t n, size_t *bad);
-
 /* Writes a name into buf for messages: control characters as '?', cut
  * with "..." when longer than the buffer. Returns buf. */
 const char *cn_st_printable(const char *name, char *buf, size_t size);

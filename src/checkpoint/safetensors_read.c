@@ -12,6 +12,7 @@
 
 #include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* Integers in JSON are doubles: exact up to 2^53. */
 #define MAX_JSON_INT 9007199254740992.0
@@ -229,8 +230,8 @@ static size_t count_values(const char *text, size_t len) {
 }
 
 static int parse_header(cn_st_file *f, const char *text, size_t len) {
-  size_t bad = 0;
-  if (!cn_st_utf8_valid(text, len, &bad))
+  size_t bad = cn_utf8_invalid_at(text, len);
+  if (bad < len)
     return cn_fail(CN_EFORMAT, "%s: header is not valid UTF-8 text (byte 0x%02x at header offset %zu)", f->path,
                    (unsigned)(unsigned char)text[bad], bad);
   /* The JSON tree takes about 64 bytes per value: bound it before parsing. */

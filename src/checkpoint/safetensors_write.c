@@ -9,6 +9,7 @@
 #include "core/atomic.h"
 #include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* Offsets are written as JSON numbers, exact up to 2^53. */
 #define MAX_FILE_BYTES ((uint64_t)1 << 53)
@@ -17,7 +18,7 @@ enum { CHUNK_FLOATS = 16384 };
 
 static int check_text(const char *path, const char *what, const char *s) {
   if (!s) return cn_fail(CN_EINVAL, "%s: %s is missing", path, what);
-  if (!cn_st_utf8_valid(s, strlen(s), NULL)) return cn_fail(CN_EINVAL, "%s: %s is not valid UTF-8", path, what);
+  if (cn_utf8_invalid_at(s, strlen(s)) < strlen(s)) return cn_fail(CN_EINVAL, "%s: %s is not valid UTF-8", path, what);
   return CN_OK;
 }
 

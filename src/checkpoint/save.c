@@ -11,6 +11,7 @@
 #include "checkpoint/keys.h"
 #include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 enum { FIXED_KEYS = 7 }; /* format, model, name, optim, steps, lr, rng */
 
@@ -64,7 +65,7 @@ int cn_checkpoint_save(const char *path, cn_model *m, cn_optim *opt, const char 
   kv[k++] = CN_KEY_FORMAT, kv[k++] = CN_CHECKPOINT_FORMAT;
   kv[k++] = CN_KEY_MODEL, kv[k++] = text;
   const char *name = cn_model_spec(m)->name;
-  if (*name && cn_st_utf8_valid(name, strlen(name), NULL)) kv[k++] = CN_KEY_NAME, kv[k++] = name;
+  if (*name && cn_utf8_invalid_at(name, strlen(name)) == strlen(name)) kv[k++] = CN_KEY_NAME, kv[k++] = name;
   if (opt) {
     const uint64_t *s = cn_model_rng(m)->s;
     snprintf(steps, sizeof steps, "%" PRId64, cn_optim_steps(opt));

@@ -69,7 +69,7 @@ int cmd_eval(int argc, char **argv) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
              "                  [--batch N] [--tta N] [--precision fp32|bf16]\n\n"
-             "  --batch N   images per forward pass (default 100; the result does not depend on it)\n"
+             "  --batch N   images per forward pass (1-65536, default 100; the result does not depend on it)\n"
              "  --tta N     test-time augmentation: the mean of N views of each image (1 to 9: itself,\n"
              "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n"
              CLI_PRECISION_HELP);

@@ -171,11 +171,12 @@ int cmd_train(int argc, char **argv) {
   char ds_name[32] = "mnist", ds_dir[4096] = "";
   if (resume) {
     if (model) return cli_usage("train: give either a model or --resume, not both");
+    struct stat st;
+    if (stat(resume, &st) != 0 || !S_ISDIR(st.st_mode))
+      return cli_fail("train: --resume: no run folder named '%s'", resume);
     o.resume = 1;
     o.run_dir = resume;
     o.epochs = epochs;
-    struct stat st;
-    if (stat(resume, &st) != 0 || !S_ISDIR(st.st_mode)) return cli_fail("%s: no run folder there to resume", resume);
     if (cn_run_read_dataset(resume, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir)) return cli_fail_last();
   } else {
     if (!model) return cli_usage("train: which model? (a zoo name from `cnist models` or a model file)");

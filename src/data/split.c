@@ -7,8 +7,6 @@
 #include "cnist/data.h"
 #include "core/error.h"
 
-enum { SPLIT_STREAM = 2 };
-
 int cn_split_indices(int n, double val_fraction, uint64_t seed, int **train_idx, int *n_train, int **val_idx,
                      int *n_val) {
   *train_idx = *val_idx = NULL;
@@ -30,7 +28,7 @@ int cn_split_indices(int n, double val_fraction, uint64_t seed, int **train_idx,
   }
   for (int i = 0; i < n; i++) order[i] = i;
   cn_rng rng;
-  cn_rng_seed(&rng, seed, SPLIT_STREAM);
+  cn_rng_seed(&rng, seed, CN_RNG_SPLIT);
   cn_rng_shuffle(&rng, order, n);
   for (int i = 0; i < validation; i++) val[i] = order[training + i];
   /* The training part stays at the front of `order`: shrink it to fit. */

@@ -163,10 +163,10 @@ int cn_model_new(const cn_spec *spec, uint64_t seed, cn_model **out) {
   memset(m->param_block, 0, bytes);
   bind_tensors(m, &lay);
   cn_rng init;
-  cn_rng_seed(&init, seed, 0);
+  cn_rng_seed(&init, seed, CN_RNG_INIT);
   for (int i = 0; i < m->n_layers; i++)
     if (m->layers[i].ops) m->layers[i].ops->init(&m->layers[i], &init);
-  cn_rng_seed(&m->dropout_rng, seed, 1);
+  cn_rng_seed(&m->dropout_rng, seed, CN_RNG_DROPOUT);
   *out = m;
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "cnist/spec.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "spec/text.h"
 
 #define MAX_LINE_CHARS 4096

@@ -21,8 +21,6 @@
 #include "core/file.h"
 #include "run/run.h"
 
-enum { RNG_SHUFFLE = 3 };
-
 cn_fit_options cn_fit_default_options(void) {
   cn_fit_options o;
   memset(&o, 0, sizeof o);
@@ -506,7 +504,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   s->batch = s->spec.train.batch;
   s->batches = (s->n_train + s->batch - 1) / s->batch;
   s->classes = s->ds->classes;
-  cn_rng_seed(&s->shuffle, seed, RNG_SHUFFLE);
+  cn_rng_seed(&s->shuffle, seed, CN_RNG_SHUFFLE);
   s->seed = seed;
   s->val_split = val_split;
   s->limit_test = limit_test;

@@ -107,7 +107,10 @@ static void test_bad_arguments(void) {
   const char *bad_opt[] = {"train", "mlp", "--optimizer", "adagrad", DATA, NULL};
   CHECK(run(bad_opt) == 2 && output_has("adam, rmsprop or sgd"));
   const char *no_resume[] = {"train", "--resume", CN_TEST_TMP "/nothing-here", NULL};
-  CHECK(run(no_resume) == 1 && output_has("nothing-here: no run folder there to resume"));
+  CHECK(run(no_resume) == 1 && output_has("train: --resume: no run folder named '"
+                                          CN_TEST_TMP "/nothing-here'") && !output_has("config.json"));
+  const char *eval_help[] = {"eval", "--help", NULL};
+  CHECK(run(eval_help) == 0 && output_has("[--batch N]") && output_has("--batch N   images per forward pass"));
   const char *no_run[] = {"eval", CN_TEST_TMP "/nothing-here", NULL};
   CHECK(run(no_run) == 1 && output_has("nothing-here"));
   const char *bad_split[] = {"eval", CN_TEST_TMP "/run", "--split", "dev", NULL};
