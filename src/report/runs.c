@@ -214,7 +214,7 @@ static int load_metrics(cn_report_run *r) {
   r->bf16 = !rc && prec && cn_precision_parse(prec->valuestring) == CN_PRECISION_BF16;
   if (!rc) rc = json_int(o, "epochs_run", path, 1, 1e6, &r->epochs_run);
   if (!rc) rc = json_int(o, "best_epoch", path, 0, r->epochs_run, &r->best_epoch);
-  if (!rc) rc = json_int(o, "classes", path, 2, CN_REPORT_MAX_CLASSES, &r->classes);
+  if (!rc) rc = json_int(o, "classes", path, 2, CN_MAX_CLASSES, &r->classes);
   if (!rc) rc = json_int(o, "test_n", path, 1, 1e8, &r->test_n);
   if (!rc) {
     r->confusion = calloc((size_t)r->classes * (size_t)r->classes, sizeof *r->confusion);
@@ -362,7 +362,7 @@ static int load_probs(cn_report_run *r) {
   }
   memcpy(r->labels, u + 16 + values * 4, n);
   free(data);
-  int64_t per_class[CN_REPORT_MAX_CLASSES] = {0};
+  int64_t per_class[CN_MAX_CLASSES] = {0};
   for (uint32_t i = 0; i < n; i++) {
     if (r->labels[i] >= classes)
       return cn_fail(CN_EFORMAT, "%s: image %u has label %u; labels go from 0 to %u", path, i, r->labels[i],

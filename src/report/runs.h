@@ -5,9 +5,8 @@
 
 #include <stdint.h>
 
+#include "cnist/data.h"
 #include "cnist/spec.h"
-
-#define CN_REPORT_MAX_CLASSES 64
 
 typedef struct {
   double loss, accuracy, val_loss, val_accuracy, lr, seconds;

@@ -50,9 +50,9 @@ static int sample_grid(cn_strbuf *b, const cn_report_ctx *ctx) {
 static void distribution(cn_strbuf *b, const cn_report_ctx *ctx, const uint8_t *labels, int n, const char *title,
                          const char *color) {
   int c = ctx->classes;
-  double counts[CN_REPORT_MAX_CLASSES] = {0};
-  char text[CN_REPORT_MAX_CLASSES][16];
-  const char *bar_labels[CN_REPORT_MAX_CLASSES];
+  double counts[CN_MAX_CLASSES] = {0};
+  char text[CN_MAX_CLASSES][16];
+  const char *bar_labels[CN_MAX_CLASSES];
   for (int i = 0; i < n; i++) counts[labels[i]]++;
   for (int k = 0; k < c; k++) {
     snprintf(text[k], sizeof text[k], "%.1f%%", n ? 100.0 * counts[k] / n : 0.0);

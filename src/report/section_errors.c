@@ -20,8 +20,8 @@ static const char *const *short_class_names(const cn_report_ctx *ctx) {
  * names the predicted class and its probability. */
 static void probability_bars(cn_strbuf *b, const cn_report_ctx *ctx, const cn_report_run *r, int i) {
   int c = r->classes, pred = r->predicted[i], truth = r->labels[i];
-  double values[CN_REPORT_MAX_CLASSES];
-  const char *colors[CN_REPORT_MAX_CLASSES];
+  double values[CN_MAX_CLASSES];
+  const char *colors[CN_MAX_CLASSES];
   for (int k = 0; k < c; k++) {
     values[k] = r->probs[(size_t)i * (size_t)c + (size_t)k];
     colors[k] = NULL;

@@ -23,8 +23,8 @@ typedef struct {
   const cn_report_options *opt;
   int classes;                     /* of the first run */
   const char *const *class_names;  /* classes names: the dataset's, else index_names */
-  const char *index_names[CN_REPORT_MAX_CLASSES];
-  char index_text[CN_REPORT_MAX_CLASSES][12]; /* room for any int: keeps -Wformat-truncation quiet */
+  const char *index_names[CN_MAX_CLASSES];
+  char index_text[CN_MAX_CLASSES][12]; /* room for any int: keeps -Wformat-truncation quiet */
   int *comparable;                 /* per run: 1 when it was tested on the first run's test labels */
   cn_dataset ds;                   /* valid when have_data */
   int have_data;                   /* the dataset loaded */

@@ -135,7 +135,7 @@ static void test_determinism(void) {
   if (!pixels) return;
   for (int i = 0; i < N * H * W; i++) pixels[i] = (uint8_t)((i * 131) % 251);
   for (int i = 0; i < N; i++) labels[i] = (uint8_t)(i % 10);
-  cn_imageset set = {.n = N, .rows = H, .cols = W, .pixels = pixels, .labels = labels};
+  cn_imageset set = {.n = N, .rows = H, .cols = W, .channels = 1, .pixels = pixels, .labels = labels};
   cn_augment a = {.rotation = 15, .zoom = 0.15f, .shear = 10, .shift = 0.1f, .elastic_alpha = 34, .elastic_sigma = 4,
                   .erase = 0.5f};
   cn_augmenter *one, *two;
@@ -155,14 +155,14 @@ static void test_determinism(void) {
     CHECK(cn_batch_fill_augmented(&set, idx, N, one, 5, 3, x2, NULL) == CN_OK);
     CHECK(max_abs_diff(x1, x2, N * H * W) > 0.1f);
     float plain[H * W];
-    cn_batch_fill(&set, idx, 1, plain, NULL);
+    CHECK(cn_batch_fill(&set, idx, 1, H, W, 1, plain, NULL) == CN_OK);
     CHECK(max_abs_diff(x1, plain, H * W) > 0.1f);
     int outside = 0;
     for (int i = 0; i < N * H * W; i++) outside += !(x1[i] >= 0 && x1[i] <= 1);
     CHECK_MSG(outside == 0, "%d pixels outside [0, 1]", outside);
     cn_imageset small = set;
     small.rows = 20;
-    CHECK_ERROR(cn_batch_fill_augmented(&small, idx, 1, one, 5, 2, x1, NULL), CN_ESHAPE, "20x28");
+    CHECK_ERROR(cn_batch_fill_augmented(&small, idx, 1, one, 5, 2, x1, NULL), CN_ESHAPE, "holds 20x28x1");
   }
   cn_augmenter_free(one);
   cn_augmenter_free(two);

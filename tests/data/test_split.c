@@ -61,13 +61,13 @@ static void test_batch(void) {
   /* Three 2x3 images with pixels 0..17 scaled, labels 4 5 6. */
   uint8_t pixels[18] = {0, 255, 51, 102, 1, 2, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 128};
   uint8_t labels[3] = {4, 5, 6};
-  cn_imageset set = {3, 2, 3, pixels, labels};
+  cn_imageset set = {.n = 3, .rows = 2, .cols = 3, .channels = 1, .pixels = pixels, .labels = labels};
   const int idx[2] = {2, 0};
   float x[2 * 6 + 1];
   int y[2 + 1];
   x[12] = -1.0f;
   y[2] = -1;
-  cn_batch_fill(&set, idx, 2, x, y);
+  CHECK(cn_batch_fill(&set, idx, 2, 2, 3, 1, x, y) == CN_OK);
   CHECK(y[0] == 6 && y[1] == 4 && y[2] == -1);
   for (int j = 0; j < 6; j++) {
     CHECK(x[j] == (float)pixels[12 + j] / 255.0f);
@@ -78,8 +78,22 @@ static void test_batch(void) {
   CHECK_NEAR(x[5], 128.0 / 255.0, 1e-7);
   CHECK(x[12] == -1.0f); /* nothing written past count images */
   /* Labels may be left out. */
-  cn_batch_fill(&set, idx + 1, 1, x, NULL);
+  CHECK(cn_batch_fill(&set, idx + 1, 1, 2, 3, 1, x, NULL) == CN_OK);
   CHECK(x[1] == 1.0f);
+  /* Images that are not the model's input, or an index past the set, are refused before anything is written. */
+  x[0] = -1.0f;
+  CHECK_ERROR(cn_batch_fill(&set, idx, 1, 3, 2, 1, x, NULL), CN_ESHAPE,
+              "the model takes 3x2x1 images; the image set holds 2x3x1");
+  const int past[1] = {3};
+  CHECK_ERROR(cn_batch_fill(&set, past, 1, 2, 3, 1, x, NULL), CN_EINVAL, "image index 3 is outside the set's 0..2");
+  CHECK(x[0] == -1.0f);
+  /* Labels beyond the model's outputs are refused with both numbers. */
+  CHECK_ERROR(cn_imageset_check(&set, 2, 3, 1, 6), CN_ESHAPE, "label 6 (item 2) is beyond the model's 6 outputs");
+  CHECK(cn_imageset_check(&set, 2, 3, 1, 7) == CN_OK);
+  /* Three channels, channels last in the file, become planes of NCHW. */
+  cn_imageset rgb = {.n = 1, .rows = 2, .cols = 1, .channels = 3, .pixels = pixels, .labels = labels};
+  CHECK(cn_batch_fill(&rgb, idx + 1, 1, 2, 1, 3, x, NULL) == CN_OK);
+  CHECK(x[0] == 0.0f && x[1] == 102.0f / 255.0f && x[2] == 1.0f && x[3] == 1.0f / 255.0f);
 }
 
 int main(void) {
