@@ -37,7 +37,7 @@ typedef struct {
 
 static void plain(void *p) {
   bench_ctx *c = p;
-  cn_batch_fill(c->set, c->idx, c->batch, c->x, c->labels);
+  cn_batch_fill(c->set, c->idx, c->batch, c->set->rows, c->set->cols, 1, c->x, c->labels);
 }
 
 static void augmented(void *p) {

@@ -37,7 +37,8 @@ int main(int argc, char **argv) {
     double loss_sum = 0;
     for (int start = 0; start + batch <= ds.train.n; start += batch) {
       float loss;
-      cn_batch_fill(&ds.train, order + start, batch, x, labels);
+      if (cn_batch_fill(&ds.train, order + start, batch, 28, 28, 1, x, labels))
+        return fprintf(stderr, "%s\n", cn_last_error()), 1;
       cn_model_train_batch(m, x, labels, NULL, batch, &loss, NULL);
       cn_optim_step(opt);
       loss_sum += loss;

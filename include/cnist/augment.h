@@ -19,8 +19,8 @@ extern "C" {
 
 /* The settings (cn_augment, cn_augment_check) are in cnist/spec.h: the
  * model file's augment line. Holds a checked cn_augment and the scratch memory of up to `threads`
- * concurrent images of rows x cols, so that filling a batch allocates
- * nothing. */
+ * concurrent images of rows x cols (the model's input, one channel), so
+ * that filling a batch allocates nothing. */
 typedef struct cn_augmenter cn_augmenter;
 int cn_augmenter_new(const cn_augment *a, int rows, int cols, int threads, cn_augmenter **out);
 void cn_augmenter_free(cn_augmenter *aug);
@@ -33,7 +33,9 @@ void cn_augment_image(const cn_augmenter *aug, uint64_t seed, int epoch, int ind
 
 /* Like cn_batch_fill, then each image idx[b] transformed by its own draw
  * from (seed, epoch, idx[b]); the images are spread over the augmenter's
- * threads. The set's images must be rows x cols (CN_ESHAPE otherwise). */
+ * threads. The set's images must be the augmenter's rows x cols x 1 (the
+ * model's input: cn_imageset_check's message and CN_ESHAPE otherwise) and
+ * the indices in 0..set->n-1 (CN_EINVAL), checked before anything is written. */
 int cn_batch_fill_augmented(const cn_imageset *set, const int *idx, int count, const cn_augmenter *aug,
                             uint64_t seed, int epoch, float *x, int *labels);
 

@@ -20,9 +20,8 @@ extern "C" {
 
 /* ---- evaluation and metrics ---- */
 
-#define CN_MAX_CLASSES 64
-
-/* Confusion matrix (rows: true class, columns: predicted) and what follows. */
+/* Confusion matrix of up to CN_MAX_CLASSES (cnist/data.h) classes (rows: true class, columns: predicted) and
+ * what follows. */
 typedef struct {
   int classes;
   int64_t n;
@@ -54,7 +53,9 @@ typedef struct {
 
 /* Evaluates model on images idx[0..count) of set (idx NULL: the first count
  * images) in batches of `batch`, in inference mode. probs (may be NULL)
- * receives count*classes probabilities in the order evaluated. */
+ * receives count*classes probabilities in the order evaluated. A set whose
+ * images are not the model's input or whose labels reach beyond its outputs
+ * is refused first (cn_imageset_check, CN_ESHAPE). */
 int cn_evaluate(cn_model *m, const cn_imageset *set, const int *idx, int count, int batch, float *probs,
                 cn_eval_result *out);
 

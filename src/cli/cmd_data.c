@@ -91,11 +91,11 @@ static void print_image_row(const cn_dataset *ds, int first, int count, int bloc
   printf("\n");
   for (int y = 0; y < set->rows; y += block_h) {
     for (int k = first; k < first + count; k++) {
-      const uint8_t *img = set->pixels + (size_t)k * (size_t)set->rows * (size_t)set->cols;
+      const uint8_t *img = set->pixels + (size_t)k * (size_t)set->rows * (size_t)set->cols * (size_t)set->channels;
       for (int x = 0; x < set->cols; x += block_w) {
         int sum = 0, n = 0;
         for (int dy = 0; dy < block_h && y + dy < set->rows; dy++)
-          for (int dx = 0; dx < block_w && x + dx < set->cols; dx++, n++) sum += img[(y + dy) * set->cols + x + dx];
+          for (int dx = 0; dx < block_w && x + dx < set->cols; dx++, n++) sum += img[((y + dy) * set->cols + x + dx) * set->channels];
         putchar(shades[sum * levels / (n * 256)]);
       }
       if (k + 1 < first + count) printf("%*s", gap, "");
@@ -130,7 +130,8 @@ static int data_info(int argc, char **argv) {
   cn_dataset ds;
   if (cn_dataset_load(name, dir, &ds) != CN_OK) return cli_fail_last();
   printf("dataset   %s (%s)\n", ds.name, ds.dir);
-  printf("images    %d x %d pixels, 1 channel, uint8 0..255\n", ds.train.rows, ds.train.cols);
+  printf("images    %d x %d pixels, %d channel%s, uint8 0..255\n", ds.train.rows, ds.train.cols, ds.train.channels,
+         ds.train.channels == 1 ? "" : "s");
   printf("classes   %d\n", ds.classes);
   printf("train     %d images\n", ds.train.n);
   printf("test      %d images\n\n", ds.test.n);

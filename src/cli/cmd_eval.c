@@ -28,7 +28,7 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   printf("\n%-14s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support");
   for (int k = 0; k < c->classes; k++) {
     cn_class_metrics m = cn_confusion_class(c, k);
-    printf("%-14s %9.4f %9.4f %9.4f %8lld\n", ds->class_names ? ds->class_names[k] : "?", m.precision, m.recall,
+    printf("%-14s %9.4f %9.4f %9.4f %8lld\n", k < ds->classes ? ds->class_names[k] : "?", m.precision, m.recall,
            m.f1, (long long)m.support);
   }
   int truth[5], pred[5];
@@ -36,7 +36,8 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   int n = cn_confusion_top_pairs(c, 5, truth, pred, count);
   printf("\nmost confused pairs (true -> predicted)\n");
   for (int i = 0; i < n; i++)
-    printf("  %s -> %s: %lld\n", ds->class_names[truth[i]], ds->class_names[pred[i]], (long long)count[i]);
+    printf("  %s -> %s: %lld\n", truth[i] < ds->classes ? ds->class_names[truth[i]] : "?",
+           pred[i] < ds->classes ? ds->class_names[pred[i]] : "?", (long long)count[i]);
   if (n == 0) printf("  none\n");
 }
 
@@ -52,7 +53,7 @@ static void print_json(const cn_eval_result *r, const char *split, const cn_data
   cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
   cJSON_AddNumberToObject(o, "n", (double)r->n);
   cJSON_AddNumberToObject(o, "tta_views", views);
-  cn_confusion_add_json(o, c, ds->class_names);
+  cn_confusion_add_json(o, c, c->classes <= ds->classes ? ds->class_names : NULL);
   char *text = cJSON_Print(o);
   if (text) printf("%s\n", text);
   cJSON_free(text);

@@ -12,7 +12,6 @@
 #include "cli/cli.h"
 #include "cnist/data.h"
 
-#define MAX_CLASSES 256
 
 typedef struct {
   int json, show, top;
@@ -20,8 +19,8 @@ typedef struct {
   cn_precision precision;
   int classes;
   int softmax_in_model; /* else the outputs are logits and get a softmax here */
-  const char *class_names[MAX_CLASSES];
-  char number_names[MAX_CLASSES][12];
+  const char *class_names[CN_MAX_CLASSES];
+  char number_names[CN_MAX_CLASSES][12];
   cJSON *predictions; /* --json: the array being filled */
   int failures;
 } predictor;
@@ -85,8 +84,8 @@ static int setup_model(predictor *p, const char *ckpt, const char *dataset) {
     return cli_fail("%s: the model takes %dx%dx%d input; predict feeds it 28x28x1 images", ckpt, spec->in_h,
                     spec->in_w, spec->in_c);
   p->classes = cn_model_outputs(p->model);
-  if (p->classes < 1 || p->classes > MAX_CLASSES)
-    return cli_fail("%s: the model has %d outputs; predict handles 1 to %d classes", ckpt, p->classes, MAX_CLASSES);
+  if (p->classes < 1 || p->classes > CN_MAX_CLASSES)
+    return cli_fail("%s: the model has %d outputs; predict handles 1 to %d classes", ckpt, p->classes, CN_MAX_CLASSES);
   p->softmax_in_model = spec->n_layers > 0 && spec->layers[spec->n_layers - 1].act == CN_ACT_SOFTMAX;
   const char *const *names = cn_dataset_class_names(dataset);
   for (int k = 0; k < p->classes; k++) {
@@ -164,13 +163,13 @@ static void add_preview_json(cJSON *o, const uint8_t *preview) {
 
 /* Classifies one preprocessed image x (1x28x28) and prints the result. */
 static void classify(predictor *p, const char *file, const float *x, const uint8_t *preview) {
-  float probs[MAX_CLASSES];
+  float probs[CN_MAX_CLASSES];
   if (cn_model_predict(p->model, x, 1, probs) != 0) {
     report_failure(p, file, cn_last_error());
     return;
   }
   if (!p->softmax_in_model) softmax(probs, p->classes);
-  int order[MAX_CLASSES];
+  int order[CN_MAX_CLASSES];
   top_classes(probs, p->classes, p->top, order);
 
   if (p->json) {
@@ -213,28 +212,34 @@ static void predict_file(predictor *p, const char *file) {
   classify(p, file, x, preview);
 }
 
-/* Image `index` of an IDX images file, fed as it is. */
+/* Image `index` of an IDX images file, fed as it is once the file's images
+ * are the model's input. */
 static void predict_idx(predictor *p, const char *path, long index) {
   char name[4200];
   snprintf(name, sizeof name, "%s[%ld]", path, index);
   cn_idx idx;
-  if (cn_idx_read(path, 3, &idx) != 0) {
+  if (cn_idx_read_images(path, &idx) != 0) {
     report_failure(p, name, cn_last_error());
     return;
   }
+  cn_imageset set = {.n = idx.dims[0], .rows = idx.dims[1], .cols = idx.dims[2],
+                     .channels = idx.ndim == 4 ? idx.dims[3] : 1, .pixels = idx.data};
+  snprintf(set.images_path, sizeof set.images_path, "%s", path);
+  const cn_spec *spec = cn_model_spec(p->model);
   char message[4400];
-  if (idx.dims[1] != CN_MNIST_SIDE || idx.dims[2] != CN_MNIST_SIDE) {
-    snprintf(message, sizeof message, "%s: images are %dx%d; the model takes 28x28", path, idx.dims[1], idx.dims[2]);
-    report_failure(p, name, message);
+  if (cn_imageset_check(&set, spec->in_h, spec->in_w, spec->in_c, 0) != 0) {
+    report_failure(p, name, cn_last_error());
   } else if (index >= idx.dims[0]) {
     snprintf(message, sizeof message, "%s: --index %ld is out of range: the file holds %d images (0 to %d)", path,
              index, idx.dims[0], idx.dims[0] - 1);
     report_failure(p, name, message);
   } else {
-    const uint8_t *px = idx.data + (size_t)index * CN_MNIST_PIXELS;
+    const int i = (int)index;
     float x[CN_MNIST_PIXELS];
-    for (int i = 0; i < CN_MNIST_PIXELS; i++) x[i] = px[i] / 255.0f;
-    classify(p, name, x, px);
+    if (cn_batch_fill(&set, &i, 1, CN_MNIST_SIDE, CN_MNIST_SIDE, 1, x, NULL) != 0)
+      report_failure(p, name, cn_last_error());
+    else
+      classify(p, name, x, idx.data + (size_t)index * CN_MNIST_PIXELS);
   }
   cn_idx_free(&idx);
 }
@@ -256,7 +261,7 @@ int cmd_predict(int argc, char **argv) {
     } else if (!strcmp(a, "--show")) {
       p.show = 1;
     } else if (!strcmp(a, "--top")) {
-      if (!cli_int_arg(argc, argv, &i, &p.top, 1, MAX_CLASSES)) rc = 2;
+      if (!cli_int_arg(argc, argv, &i, &p.top, 1, CN_MAX_CLASSES)) rc = 2;
     } else if (!strcmp(a, "--idx")) {
       if (!cli_str_arg(argc, argv, &i, &idx_path)) rc = 2;
     } else if (!strcmp(a, "--precision")) {

@@ -163,9 +163,13 @@ void cn_augment_image(const cn_augmenter *g, uint64_t seed, int epoch, int index
 
 int cn_batch_fill_augmented(const cn_imageset *set, const int *idx, int count, const cn_augmenter *g, uint64_t seed,
                             int epoch, float *x, int *labels) {
-  if (set->rows != g->rows || set->cols != g->cols)
-    return cn_fail(CN_ESHAPE, "augmentation was set up for %dx%d images; the set holds %dx%d", g->rows, g->cols,
-                   set->rows, set->cols);
+  /* The augmenter is set up for the model's input, so this is the feed check. */
+  int rc = cn_imageset_check(set, g->rows, g->cols, 1, 0);
+  if (rc) return rc;
+  if (labels && !set->labels) return cn_fail(CN_EINVAL, "batch: %s has no labels", set->images_path);
+  for (int b = 0; b < count; b++)
+    if (idx[b] < 0 || idx[b] >= set->n)
+      return cn_fail(CN_EINVAL, "batch: image index %d is outside the set's 0..%d", idx[b], set->n - 1);
   const size_t pixels = (size_t)set->rows * (size_t)set->cols;
 #pragma omp parallel for num_threads(g->threads) schedule(static)
   for (int b = 0; b < count; b++) {

@@ -13,12 +13,17 @@
 #include "data/checksums.h"
 #include "data/files.h"
 
-static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+/* The names of classes without names of their own; MNIST's digits are the first ten. */
+static const char *const number_names[CN_MAX_CLASSES] = {
+    "0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",  "10", "11", "12", "13", "14", "15",
+    "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+    "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47",
+    "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62", "63"};
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                               "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 const char *const *cn_dataset_class_names(const char *name) {
-  if (!name || !strcmp(name, "mnist")) return digit_names;
+  if (!name || !strcmp(name, "mnist")) return number_names;
   if (!strcmp(name, "fashion")) return fashion_names;
   return NULL;
 }
@@ -28,7 +33,7 @@ int cn_imageset_load(const char *images_path, const char *labels_path, int class
   if (classes < 1 || classes > 256)
     return cn_fail(CN_EINVAL, "%s: %d classes cannot be labelled with one byte", labels_path, classes);
   cn_idx images, labels;
-  int status = cn_idx_read(images_path, 3, &images);
+  int status = cn_idx_read_images(images_path, &images);
   if (status != CN_OK) return status;
   status = cn_idx_read(labels_path, 1, &labels);
   if (status != CN_OK) {
@@ -41,8 +46,9 @@ int cn_imageset_load(const char *images_path, const char *labels_path, int class
   } else {
     for (int i = 0; i < labels.dims[0]; i++) {
       if (labels.data[i] >= classes) {
-        status = cn_fail(CN_EFORMAT, "%s: label %d of item %d is outside 0..%d (%d classes)", labels_path,
-                         labels.data[i], i, classes - 1, classes);
+        status = cn_fail(CN_EFORMAT, "%s: label %d of item %d is outside 0..%d (%d classes%s)", labels_path,
+                         labels.data[i], i, classes - 1, classes,
+                         classes == CN_MAX_CLASSES ? ", the most cnist handles" : "");
         break;
       }
     }
@@ -55,8 +61,11 @@ int cn_imageset_load(const char *images_path, const char *labels_path, int class
   out->n = images.dims[0];
   out->rows = images.dims[1];
   out->cols = images.dims[2];
+  out->channels = images.ndim == 4 ? images.dims[3] : 1;
   out->pixels = images.data;
   out->labels = labels.data;
+  snprintf(out->images_path, sizeof out->images_path, "%s", images_path);
+  snprintf(out->labels_path, sizeof out->labels_path, "%s", labels_path);
   return CN_OK;
 }
 
@@ -158,20 +167,27 @@ int cn_dataset_load(const char *name, const char *dir, cn_dataset *out) {
   int status = locate(name, dir, folder, paths);
   if (status != CN_OK) return status;
 
-  const int classes = 10;
-  status = cn_imageset_load(paths[0], paths[1], classes, &out->train);
+  status = cn_imageset_load(paths[0], paths[1], CN_MAX_CLASSES, &out->train);
   if (status != CN_OK) return status;
-  status = cn_imageset_load(paths[2], paths[3], classes, &out->test);
+  status = cn_imageset_load(paths[2], paths[3], CN_MAX_CLASSES, &out->test);
   if (status != CN_OK) {
     cn_imageset_free(&out->train);
     return status;
   }
-  if (out->train.rows != out->test.rows || out->train.cols != out->test.cols) {
-    status = cn_fail(CN_EFORMAT, "%s: training images are %dx%d but test images are %dx%d", folder, out->train.rows,
-                     out->train.cols, out->test.rows, out->test.cols);
+  if (out->train.rows != out->test.rows || out->train.cols != out->test.cols ||
+      out->train.channels != out->test.channels) {
+    status = cn_fail(CN_EFORMAT, "%s: training images are %dx%dx%d but test images are %dx%dx%d", folder,
+                     out->train.rows, out->train.cols, out->train.channels, out->test.rows, out->test.cols,
+                     out->test.channels);
     cn_dataset_free(out);
     return status;
   }
+  /* The classes are the labels' (a model is then checked against them), not the name's. */
+  int classes = 0;
+  const cn_imageset *sets[2] = {&out->train, &out->test};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < sets[k]->n; i++)
+      if (sets[k]->labels[i] >= classes) classes = sets[k]->labels[i] + 1;
   size_t used = 0;
   append(out->name, sizeof out->name, &used, "%s", name);
   /* The absolute folder, so a run's config.json says where its data was. */
@@ -179,7 +195,7 @@ int cn_dataset_load(const char *name, const char *dir, cn_dataset *out) {
   used = 0;
   append(out->dir, sizeof out->dir, &used, "%s", realpath(folder, absolute) ? absolute : folder);
   out->classes = classes;
-  out->class_names = class_names;
+  out->class_names = classes <= 10 ? class_names : number_names;
   return CN_OK;
 }
 

@@ -107,15 +107,19 @@ static void describe(char *out, size_t size, int ndim, const uint32_t *dims) {
   if (ndim == 3)
     snprintf(out, size, "%lu images of %lux%lu", (unsigned long)dims[0], (unsigned long)dims[1],
              (unsigned long)dims[2]);
+  else if (ndim == 4)
+    snprintf(out, size, "%lu images of %lux%lux%lu", (unsigned long)dims[0], (unsigned long)dims[1],
+             (unsigned long)dims[2], (unsigned long)dims[3]);
   else if (ndim == 1)
     snprintf(out, size, "%lu labels", (unsigned long)dims[0]);
   else
     snprintf(out, size, "%d dimensions", ndim);
 }
 
-/* Checks the 4-byte magic and reads the dimensions. */
-static int read_header(source *src, int ndim, uint32_t *dims) {
-  const uint32_t expected_magic = (uint32_t)IDX_TYPE_UBYTE << 8 | (uint32_t)ndim;
+/* Checks the 4-byte magic, which must give lo..hi dimensions, and reads
+ * them: *ndim receives their number. */
+static int read_header(source *src, int lo, int hi, int *ndim, uint32_t *dims) {
+  const uint32_t expected_magic = (uint32_t)IDX_TYPE_UBYTE << 8 | (uint32_t)lo;
   uint8_t magic[4];
   size_t got;
   int status = source_read(src, magic, 4, &got);
@@ -132,19 +136,27 @@ static int read_header(source *src, int ndim, uint32_t *dims) {
     return cn_fail(CN_EFORMAT,
                    "%s: bad magic 0x%08lx: data type 0x%02x is not unsigned byte (0x08), "
                    "the only type cnist reads", src->path, (unsigned long)m, magic[2]);
-  if (magic[3] != ndim)
+  if (magic[3] < lo || magic[3] > hi) {
+    if (lo != hi)
+      return cn_fail(CN_EFORMAT,
+                     "%s: bad magic 0x%08lx: expected an IDX image file (magic 0x%08lx or 0x%08lx, %d or %d "
+                     "dimensions) but this one has %d",
+                     src->path, (unsigned long)m, (unsigned long)expected_magic, (unsigned long)expected_magic + 1,
+                     lo, hi, magic[3]);
     return cn_fail(CN_EFORMAT,
                    "%s: bad magic 0x%08lx: expected an IDX %s file (magic 0x%08lx, %d dimension%s) "
                    "but this one has %d",
-                   src->path, (unsigned long)m, ndim == 1 ? "label" : "image", (unsigned long)expected_magic,
-                   ndim, ndim == 1 ? "" : "s", magic[3]);
-  uint8_t raw_dims[12];
-  status = source_read(src, raw_dims, 4 * (size_t)ndim, &got);
+                   src->path, (unsigned long)m, lo == 1 ? "label" : "image", (unsigned long)expected_magic, lo,
+                   lo == 1 ? "" : "s", magic[3]);
+  }
+  *ndim = magic[3];
+  uint8_t raw_dims[16];
+  status = source_read(src, raw_dims, 4 * (size_t)*ndim, &got);
   if (status != CN_OK) return status;
-  if (got < 4 * (size_t)ndim)
+  if (got < 4 * (size_t)*ndim)
     return cn_fail(CN_EFORMAT, "%s: truncated header: %zu bytes, an IDX file with %d dimensions needs %d",
-                   src->path, 4 + got, ndim, 4 + 4 * ndim);
-  for (int i = 0; i < ndim; i++) dims[i] = big_endian(raw_dims + 4 * i);
+                   src->path, 4 + got, *ndim, 4 + 4 * *ndim);
+  for (int i = 0; i < *ndim; i++) dims[i] = big_endian(raw_dims + 4 * i);
   return CN_OK;
 }
 
@@ -205,16 +217,17 @@ static int read_data(source *src, size_t size, const char *what, uint8_t **out) 
   return CN_OK;
 }
 
-int cn_idx_read(const char *path, int ndim, cn_idx *out) {
+/* Reads an IDX file of lo..hi dimensions. */
+static int idx_read(const char *path, int lo, int hi, cn_idx *out) {
   memset(out, 0, sizeof *out);
-  if (ndim < 1 || ndim > 3) return cn_fail(CN_EINVAL, "%s: cannot read IDX files of %d dimensions", path, ndim);
   source src;
   int status = source_open(&src, path);
   if (status != CN_OK) return status;
-  uint32_t dims[3] = {0, 0, 0};
+  uint32_t dims[4] = {0, 0, 0, 0};
+  int ndim = 0;
   size_t size = 0;
   uint8_t *data = NULL;
-  status = read_header(&src, ndim, dims);
+  status = read_header(&src, lo, hi, &ndim, dims);
   if (status == CN_OK) status = claimed_size(path, ndim, dims, &size);
   if (status == CN_OK) {
     char what[96];
@@ -229,6 +242,14 @@ int cn_idx_read(const char *path, int ndim, cn_idx *out) {
   out->data = data;
   return CN_OK;
 }
+
+int cn_idx_read(const char *path, int ndim, cn_idx *out) {
+  memset(out, 0, sizeof *out);
+  if (ndim < 1 || ndim > 4) return cn_fail(CN_EINVAL, "%s: cannot read IDX files of %d dimensions", path, ndim);
+  return idx_read(path, ndim, ndim, out);
+}
+
+int cn_idx_read_images(const char *path, cn_idx *out) { return idx_read(path, 3, 4, out); }
 
 void cn_idx_free(cn_idx *idx) {
   free(idx->data);

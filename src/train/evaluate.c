@@ -7,9 +7,11 @@
 int cn_evaluate(cn_model *m, const cn_imageset *set, const int *idx, int count, int batch, float *probs,
                 cn_eval_result *out) {
   int classes = cn_model_outputs(m);
-  if (classes > CN_MAX_CLASSES) return cn_fail(CN_EINVAL, "evaluate: %d classes is more than %d", classes, CN_MAX_CLASSES);
+  const cn_spec *spec = cn_model_spec(m);
+  int rc = cn_imageset_check(set, spec->in_h, spec->in_w, spec->in_c, classes);
+  if (rc) return rc;
   if (batch <= 0 || count < 0 || count > set->n) return cn_fail(CN_EINVAL, "evaluate: bad batch %d or count %d", batch, count);
-  int rc = cn_model_reserve(m, batch);
+  rc = cn_model_reserve(m, batch);
   if (rc) return rc;
   size_t in = (size_t)cn_model_inputs(m);
   float *x = malloc(sizeof(float) * in * (size_t)batch);
@@ -28,7 +30,8 @@ int cn_evaluate(cn_model *m, const cn_imageset *set, const int *idx, int count, 
     const int *ids = idx ? idx + start : order;
     if (!idx)
       for (int i = 0; i < n; i++) order[i] = start + i;
-    cn_batch_fill(set, ids, n, x, labels);
+    rc = cn_batch_fill(set, ids, n, spec->in_h, spec->in_w, spec->in_c, x, labels);
+    if (rc) goto done;
     rc = cn_model_eval_batch(m, x, labels, n, p, &loss_sum, &correct);
     if (rc) goto done;
     for (int i = 0; i < n; i++) {

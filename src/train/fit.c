@@ -310,7 +310,9 @@ static int run_epoch(fit_state *s) {
                                        s->x, s->labels);
       if (rc) return rc;
     } else {
-      cn_batch_fill(&s->ds->train, s->order + first, n, s->x, s->labels);
+      int rc = cn_batch_fill(&s->ds->train, s->order + first, n, s->spec.in_h, s->spec.in_w, s->spec.in_c, s->x,
+                             s->labels);
+      if (rc) return rc;
     }
     if (s->spec.train.schedule.kind != CN_SCHEDULE_CONSTANT) {
       int64_t step = (int64_t)s->epoch * s->batches + b;
@@ -475,6 +477,18 @@ static int continue_resumed(fit_state *s, cn_run_config *cfg) {
   return rc;
 }
 
+/* Both sets against the model's input and outputs, before any image is fed. */
+static int check_data(const fit_state *s) {
+  cn_shape sh[CN_MAX_LAYERS + 1];
+  int rc = cn_spec_check(&s->spec, 0, sh);
+  if (rc) return rc;
+  const cn_shape out = sh[s->spec.n_layers];
+  const int outputs = out.h * out.w * out.c;
+  rc = cn_imageset_check(&s->ds->train, s->spec.in_h, s->spec.in_w, s->spec.in_c, outputs);
+  if (!rc) rc = cn_imageset_check(&s->ds->test, s->spec.in_h, s->spec.in_w, s->spec.in_c, outputs);
+  return rc;
+}
+
 static int setup(fit_state *s, const cn_spec *spec) {
   const cn_fit_options *opt = s->opt;
   cn_run_config cfg;
@@ -486,7 +500,8 @@ static int setup(fit_state *s, const cn_spec *spec) {
     if (!spec) return cn_fail(CN_EINVAL, "fit: no model given");
     s->spec = *spec;
   }
-  int rc = cn_spec_check(&s->spec, s->ds->classes, NULL);
+  int rc = check_data(s);
+  if (!rc) rc = cn_spec_check(&s->spec, s->ds->classes, NULL);
   if (rc) return rc;
   uint64_t seed = opt->resume ? cfg.seed : opt->seed;
   double val_split = opt->resume ? cfg.val_split : opt->val_split;
@@ -521,7 +536,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   if ((rc = cn_model_reserve(s->m, s->batch))) return rc;
   if ((rc = cn_model_set_label_smoothing(s->m, s->spec.train.label_smoothing))) return rc;
   if (cn_augment_active(&s->spec.train.augment) &&
-      (rc = cn_augmenter_new(&s->spec.train.augment, s->ds->train.rows, s->ds->train.cols, cn_get_threads(), &s->aug)))
+      (rc = cn_augmenter_new(&s->spec.train.augment, s->spec.in_h, s->spec.in_w, cn_get_threads(), &s->aug)))
     return rc;
   if (s->spec.train.ema_momentum > 0 && (rc = cn_ema_new(s->m, s->spec.train.ema_momentum, &s->ema))) return rc;
   s->plateau = 1;

@@ -35,13 +35,12 @@ int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int cou
     return cn_fail(CN_EINVAL, "test-time augmentation takes 1 to %d views, not %d", CN_TTA_MAX_VIEWS, views);
   if (views == 1) return cn_evaluate(m, set, idx, count, batch, probs, out);
   int classes = cn_model_outputs(m);
-  size_t in = (size_t)cn_model_inputs(m), plane = (size_t)set->rows * (size_t)set->cols;
-  if (classes > CN_MAX_CLASSES) return cn_fail(CN_EINVAL, "evaluate: %d classes is more than %d", classes, CN_MAX_CLASSES);
+  const cn_spec *spec = cn_model_spec(m);
+  int rc = cn_imageset_check(set, spec->in_h, spec->in_w, spec->in_c, classes);
+  if (rc) return rc;
   if (batch <= 0 || count < 0 || count > set->n) return cn_fail(CN_EINVAL, "evaluate: bad batch %d or count %d", batch, count);
-  if (in != plane)
-    return cn_fail(CN_ESHAPE, "test-time augmentation: the model takes %zu values per image, the images have %dx%d",
-                   in, set->rows, set->cols);
-  int rc = cn_model_reserve(m, batch);
+  size_t in = (size_t)cn_model_inputs(m), plane = (size_t)spec->in_h * (size_t)spec->in_w;
+  rc = cn_model_reserve(m, batch);
   if (rc) return rc;
   float *x = malloc(sizeof(float) * in * (size_t)batch), *xv = malloc(sizeof(float) * in * (size_t)batch);
   float *p = malloc(sizeof(float) * (size_t)classes * (size_t)batch);
@@ -57,12 +56,12 @@ int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int cou
   for (int start = 0; start < count && !rc; start += batch) {
     int n = count - start < batch ? count - start : batch;
     for (int i = 0; i < n; i++) ids[i] = idx ? idx[start + i] : start + i;
-    cn_batch_fill(set, ids, n, x, labels);
+    rc = cn_batch_fill(set, ids, n, spec->in_h, spec->in_w, spec->in_c, x, labels);
     for (size_t j = 0; j < (size_t)n * (size_t)classes; j++) mean[j] = 0.0;
     for (int v = 0; v < views && !rc; v++) {
       view w = view_of(v);
-      for (int i = 0; i < n; i++)
-        cn_augment_warp(x + (size_t)i * in, xv + (size_t)i * in, set->rows, set->cols, w.m, w.tx, w.ty, NULL, NULL, 0);
+      for (size_t pl = 0; pl < (size_t)n * (size_t)spec->in_c; pl++) /* each channel plane alike */
+        cn_augment_warp(x + pl * plane, xv + pl * plane, spec->in_h, spec->in_w, w.m, w.tx, w.ty, NULL, NULL, 0);
       rc = cn_model_eval_batch(m, xv, labels, n, p, &ignored_loss, &ignored_correct);
       for (size_t j = 0; j < (size_t)n * (size_t)classes && !rc; j++) mean[j] += p[j];
     }

@@ -88,7 +88,7 @@ int main(void) {
   uint8_t whole[16 + 10 * 25] = {0};
   idx_header(whole, 0x00000803, 3, dims);
   write_bytes(other, whole, sizeof whole);
-  CHECK_ERROR(cn_dataset_load("mnist", folder, &ds), CN_EFORMAT, "training images are 4x4 but test images are 5x5");
+  CHECK_ERROR(cn_dataset_load("mnist", folder, &ds), CN_EFORMAT, "training images are 4x4x1 but test images are 5x5x1");
 
   CHECK_ERROR(cn_dataset_load("kmnist", folder, &ds), CN_EINVAL, "unknown dataset 'kmnist' (known: mnist, fashion)");
   CHECK(cn_dataset_class_names("kmnist") == NULL);

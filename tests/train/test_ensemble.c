@@ -190,11 +190,11 @@ static void test_tta(void) {
   float want[IMAGES * C] = {0}, got[IMAGES * C], one[IMAGES * C];
   cn_eval_result r;
   for (int v = 0; v < 3; v++) {
-    cn_imageset set = {IMAGES, H, W, pixels[v], labels_};
+    cn_imageset set = {.n = IMAGES, .rows = H, .cols = W, .channels = 1, .pixels = pixels[v], .labels = labels_};
     CHECK(cn_evaluate(m, &set, NULL, IMAGES, 2, one, &r) == 0);
     for (int j = 0; j < IMAGES * C; j++) want[j] += one[j] / 3;
   }
-  cn_imageset set = {IMAGES, H, W, pixels[0], labels_};
+  cn_imageset set = {.n = IMAGES, .rows = H, .cols = W, .channels = 1, .pixels = pixels[0], .labels = labels_};
   CHECK(cn_evaluate_tta(m, &set, NULL, IMAGES, 2, 3, got, &r) == 0);
   for (int j = 0; j < IMAGES * C; j++) CHECK_MSG(fabsf(got[j] - want[j]) < 1e-6f, "%d: %g vs %g", j, got[j], want[j]);
   double loss = 0;
