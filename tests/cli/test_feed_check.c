@@ -64,6 +64,8 @@ static void write_dataset(const char *dir, int side, int channels, int classes) 
 
 int main(void) {
   const char *d32 = CN_TEST_TMP "/d32", *d32c = CN_TEST_TMP "/d32c", *d47 = CN_TEST_TMP "/d47";
+  /* A run folder left by an earlier pass of this test would be refused. */
+  CHECK(system("rm -rf '" CN_TEST_TMP "/run'") == 0);
   write_dataset(d32, 32, 1, 10);
   write_dataset(d32c, 32, 3, 47);
   write_dataset(d47, 28, 1, 47);

@@ -190,7 +190,7 @@ static void idx_rows(void) {
   copy[2] = 0x0d; /* float32 */
   bad_images("idx-dtype", copy, sizeof train_images, "data type 0x0d is not unsigned byte");
   bad_images("idx-ndim", train_labels, sizeof train_labels,
-             "expected an IDX image file (magic 0x00000803, 3 dimensions) but this one has 1");
+             "expected an IDX image file (magic 0x00000803 or 0x00000804, 3 or 4 dimensions) but this one has 1");
 
   /* Sizes: zero, "negative" (top bit set), overflowing, absurd, more
    * than the file holds. */
@@ -256,14 +256,20 @@ static void idx_rows(void) {
   memcpy(labels, train_labels, sizeof labels);
   labels[8 + 3] = 10;
   write_bytes(LABELS_FILE, labels, sizeof labels);
-  refused("idx-label-range", DATA_INFO, LABELS_FILE, "label 10 of item 3 is outside 0..9 (10 classes)");
+  /* Classes come from the labels: 11 classes load, and a model of 10 outputs refuses them. */
+  refused("idx-label-range", "train mlp --data idx --epochs 1 --quiet --run-dir run-labels", LABELS_FILE,
+          "label 10 (item 3) is beyond the model's 10 outputs (classes 0..9)");
+  labels[8 + 3] = 64;
+  write_bytes(LABELS_FILE, labels, sizeof labels);
+  refused("idx-label-max", DATA_INFO, LABELS_FILE,
+          "label 64 of item 3 is outside 0..63 (64 classes, the most cnist handles)");
   good_idx_folder();
   write_bytes(LABELS_FILE, labels, idx_labels(labels, TRAIN_N - 1));
   refused("idx-count", DATA_INFO, LABELS_FILE, "holds 20 images but idx/train-labels-idx1-ubyte holds 19 labels");
   good_idx_folder();
   static unsigned char small[16 + TEST_N * 14 * 14];
   write_bytes("idx/t10k-images-idx3-ubyte", small, idx_images(small, TEST_N, 14, 14));
-  refused("idx-size-mismatch", DATA_INFO, "idx", "training images are 28x28 but test images are 14x14");
+  refused("idx-size-mismatch", DATA_INFO, "idx", "training images are 28x28x1 but test images are 14x14x1");
 
   /* Not there, or not a file. */
   good_idx_folder();

@@ -90,6 +90,7 @@ static void test_batch(void) {
   /* Labels beyond the model's outputs are refused with both numbers. */
   CHECK_ERROR(cn_imageset_check(&set, 2, 3, 1, 6), CN_ESHAPE, "label 6 (item 2) is beyond the model's 6 outputs");
   CHECK(cn_imageset_check(&set, 2, 3, 1, 7) == CN_OK);
+  CHECK_ERROR(cn_imageset_check(&set, 2, 3, 1, 100), CN_ESHAPE, "the model has 100 outputs; cnist handles at most 64");
   /* Three channels, channels last in the file, become planes of NCHW. */
   cn_imageset rgb = {.n = 1, .rows = 2, .cols = 1, .channels = 3, .pixels = pixels, .labels = labels};
   CHECK(cn_batch_fill(&rgb, idx + 1, 1, 2, 1, 3, x, NULL) == CN_OK);
