@@ -1,7 +1,8 @@
 /* `cnist models`: the zoo, one line per model: name, parameters, the
  * accuracy its source reports and where the model comes from (read from the
- * "# source:" and "# study accuracy:" or "# published accuracy:" lines of
- * each model file's header). */
+ * "# source:" and "# study accuracy:", "# published accuracy:" or
+ * "# cnist accuracy:" (cnist's own recipes) lines of each model file's
+ * header). */
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ int cmd_models(int argc, char **argv) {
     header_field(s.comment, "source", source, sizeof source);
     header_field(s.comment, "study accuracy", accuracy, sizeof accuracy);
     if (!strcmp(accuracy, "-")) header_field(s.comment, "published accuracy", accuracy, sizeof accuracy);
+    if (!strcmp(accuracy, "-")) header_field(s.comment, "cnist accuracy", accuracy, sizeof accuracy);
     accuracy[strcspn(accuracy, " ")] = '\0'; /* the figure; the note after it stays in the file */
     printf("%-12s %9s  %-9s %s\n", z->name, params, accuracy, source);
   }
