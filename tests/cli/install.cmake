@@ -30,7 +30,10 @@ int main(void) {
     message(FATAL_ERROR "pkg-config --cflags --libs cnist (exit ${rc}) gives `${flags}`, not ${PREFIX}'s folders")
   endif()
   separate_arguments(flags UNIX_COMMAND "${flags}")
-  execute_process(COMMAND ${CC} ${PREFIX}/user.c -o ${PREFIX}/user ${flags} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  # A sanitized library needs a sanitized program (the ASan runtime must
+  # load first); a user's normal build passes no such flags.
+  separate_arguments(extra UNIX_COMMAND "${EXTRA_CFLAGS}")
+  execute_process(COMMAND ${CC} ${extra} ${PREFIX}/user.c -o ${PREFIX}/user ${flags} RESULT_VARIABLE rc ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "cc user.c ${flags} failed (exit ${rc}):\n${err}")
   endif()
@@ -43,6 +46,11 @@ int main(void) {
 endif()
 
 include(GNUInstallDirs)
+set(CN_INSTALL_TEST_CFLAGS "")
+if(CNIST_SANITIZE)
+  set(CN_INSTALL_TEST_CFLAGS "-fsanitize=address,undefined")
+endif()
 add_test(NAME cli/install_pkg_config
          COMMAND ${CMAKE_COMMAND} -DBUILD=${CMAKE_BINARY_DIR} -DPREFIX=${CMAKE_BINARY_DIR}/test-tmp/install
-                 -DCC=${CMAKE_C_COMPILER} -DLIBDIR=${CMAKE_INSTALL_LIBDIR} -P ${CMAKE_CURRENT_LIST_FILE})
+                 -DCC=${CMAKE_C_COMPILER} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+                 "-DEXTRA_CFLAGS=${CN_INSTALL_TEST_CFLAGS}" -P ${CMAKE_CURRENT_LIST_FILE})
