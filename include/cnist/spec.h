@@ -78,6 +78,7 @@ typedef struct {
   float elastic_alpha; /* displacement scale in pixels (Simard: 34); 0: off */
   float elastic_sigma; /* smoothing of the displacement field in pixels (Simard: 4), 0.5..10 */
   float erase;         /* probability of erasing one rectangle, 0..1 */
+  float flip;          /* probability of mirroring left to right, 0..1 (clothes, not digits) */
 } cn_augment;
 
 /* Checks every field against the ranges above; CN_EINVAL names the first

@@ -128,6 +128,16 @@ static void erase(cn_rng *rng, float *out, int h, int w) {
   }
 }
 
+/* Left to right, in place. */
+static void mirror(float *img, int h, int w) {
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w / 2; x++) {
+      float t = img[y * w + x];
+      img[y * w + x] = img[y * w + w - 1 - x];
+      img[y * w + w - 1 - x] = t;
+    }
+}
+
 void cn_augment_image(const cn_augmenter *g, uint64_t seed, int epoch, int index, int worker, const float *in,
                       float *out) {
   const int h = g->rows, w = g->cols;
@@ -142,6 +152,9 @@ void cn_augment_image(const cn_augmenter *g, uint64_t seed, int epoch, int index
   float zx = 1 + symmetric(&rng, a->zoom), zy = 1 + symmetric(&rng, a->zoom);
   float tx = symmetric(&rng, a->shift) * (float)w, ty = symmetric(&rng, a->shift) * (float)h;
   int do_erase = a->erase > 0 && cn_rng_uniform(&rng) < a->erase;
+  /* Drawn last, and only when asked for, so that models without flips
+   * draw exactly what they drew before the option existed. */
+  int do_flip = a->flip > 0 && cn_rng_uniform(&rng) < a->flip;
 
   float *dx = NULL, *dy = NULL;
   if (a->elastic_alpha > 0) {
@@ -158,6 +171,7 @@ void cn_augment_image(const cn_augmenter *g, uint64_t seed, int epoch, int index
   float c = cosf(theta), s = sinf(theta), ssh = sinf(shear), csh = cosf(shear);
   const float m[4] = {c * zx, (-c * ssh - s * csh) * zy, s * zx, (-s * ssh + c * csh) * zy};
   cn_augment_warp(in, out, h, w, m, tx, ty, dx, dy, a->elastic_alpha);
+  if (do_flip) mirror(out, h, w);
   if (do_erase) erase(&rng, out, h, w);
 }
 

@@ -467,7 +467,7 @@ static int on_augment(parser *p, const line_kind *k, const token *pos, int npos,
   } fields[] = {{"rotation", 180, &a->rotation},       {"zoom", 0.9, &a->zoom},
                 {"shear", 60, &a->shear},              {"shift", 0.5, &a->shift},
                 {"elastic_alpha", 1000, &a->elastic_alpha}, {"elastic_sigma", 10, &a->elastic_sigma},
-                {"erase", 1, &a->erase}};
+                {"erase", 1, &a->erase},               {"flip", 1, &a->flip}};
   memset(a, 0, sizeof *a);
   a->elastic_sigma = 4; /* Simard et al.'s */
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -598,7 +598,8 @@ static const line_kind line_kinds[] = {
     "epsilon", "weight_decay", "label_smoothing", "ema_momentum", NULL},
    on_train},
   {"augment",    0, 0, 0, "",              "augment rotation=10 zoom=0.1 shift=0.1",
-   {"rotation", "zoom", "shear", "shift", "elastic_alpha", "elastic_sigma", "erase", NULL}, on_augment},
+   {"rotation", "zoom", "shear", "shift", "elastic_alpha", "elastic_sigma", "erase", "flip", NULL},
+   on_augment},
   {"schedule",   0, 1, 1, "KIND",          "schedule exponential gamma=0.95",
    {"gamma", "every", "warmup", "start", "final", NULL}, on_schedule},
   /* each callback kind checks its own options */
@@ -616,7 +617,7 @@ static const char *option_example(token key) {
       "factor=0.5", "patience=4", "min_lr=0.0001", "min_delta=0.0001", "cooldown=0",
       "restore_best_weights=true", "weight_decay=0.0001", "label_smoothing=0.1", "ema_momentum=0.999",
       "rotation=10", "zoom=0.1", "shear=10", "shift=0.1", "elastic_alpha=34", "elastic_sigma=4", "erase=0.5",
-      "gamma=0.95", "every=10", "warmup=0.3", "start=0.04", "final=0", NULL};
+      "flip=0.5",      "gamma=0.95", "every=10", "warmup=0.3", "start=0.04", "final=0", NULL};
   for (int i = 0; examples[i]; i++)
     if (!strncmp(examples[i], key.p, (size_t)key.len) && examples[i][key.len] == '=') return examples[i];
   return "key=value";

@@ -7,7 +7,7 @@
 
 int cn_augment_active(const cn_augment *a) {
   return a && (a->rotation > 0 || a->zoom > 0 || a->shear > 0 || a->shift > 0 || a->elastic_alpha > 0 ||
-               a->erase > 0);
+               a->erase > 0 || a->flip > 0);
 }
 
 static int in_range(const char *name, float v, float lo, float hi) {
@@ -25,6 +25,7 @@ int cn_augment_check(const cn_augment *a) {
   if (!rc) rc = in_range("elastic_alpha", a->elastic_alpha, 0, 1000);
   if (!rc && a->elastic_alpha > 0) rc = in_range("elastic_sigma", a->elastic_sigma, 0.5f, 10);
   if (!rc) rc = in_range("erase", a->erase, 0, 1);
+  if (!rc) rc = in_range("flip", a->flip, 0, 1);
   return rc;
 }
 

@@ -88,6 +88,7 @@ static void put_augment(FILE *f, const cn_augment *a) {
   if (a->elastic_alpha != 0) put_float(f, "elastic_alpha", a->elastic_alpha);
   if (a->elastic_alpha != 0 && a->elastic_sigma != 4) put_float(f, "elastic_sigma", a->elastic_sigma);
   if (a->erase != 0) put_float(f, "erase", a->erase);
+  if (a->flip != 0) put_float(f, "flip", a->flip);
   fputc('\n', f);
 }
 

@@ -126,6 +126,37 @@ static void test_erase(void) {
   cn_augmenter_free(g);
 }
 
+/* flip=1 mirrors every image exactly; flip=0.5 about half of them; the
+ * range is checked. */
+static void test_flip(void) {
+  cn_augment a = {.flip = 1};
+  cn_augmenter *g;
+  CHECK(cn_augmenter_new(&a, H, W, 1, &g) == CN_OK);
+  if (!g) return;
+  float in[H * W], out[H * W], want[H * W];
+  pattern(in);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) want[y * W + x] = in[y * W + W - 1 - x];
+  cn_augment_image(g, 3, 1, 0, 0, in, out);
+  CHECK(memcmp(out, want, sizeof out) == 0);
+  cn_augmenter_free(g);
+
+  a.flip = 0.5f;
+  CHECK(cn_augmenter_new(&a, H, W, 1, &g) == CN_OK);
+  if (!g) return;
+  int flipped = 0;
+  for (int i = 0; i < 200; i++) {
+    cn_augment_image(g, 3, 1, i, 0, in, out);
+    if (!memcmp(out, want, sizeof out)) flipped++;
+    else CHECK_MSG(!memcmp(out, in, sizeof out), "image %d is neither itself nor its mirror", i);
+  }
+  CHECK_MSG(flipped > 70 && flipped < 130, "%d of 200 images mirrored at flip=0.5", flipped);
+  cn_augmenter_free(g);
+
+  a.flip = 1.5f;
+  CHECK_ERROR(cn_augment_check(&a), CN_EINVAL, "flip");
+}
+
 /* The same (seed, epoch, image) gives the same batch at 1 and 2 threads
  * and wherever the image sits in the batch; other epochs differ. */
 static void test_determinism(void) {
@@ -176,6 +207,7 @@ int main(void) {
   test_check();
   test_shift_range();
   test_erase();
+  test_flip();
   test_determinism();
   return test_summary();
 }

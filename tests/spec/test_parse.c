@@ -268,7 +268,7 @@ static void test_training_settings(void) {
   const char *text =
       "input 28x28x1\nflatten\ndense 10 activation=softmax\n"
       "train optimizer=adam lr=0.001 weight_decay=0.0001 label_smoothing=0.1 ema_momentum=0.999\n"
-      "augment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25\n"
+      "augment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25 flip=0.5\n"
       "schedule one_cycle warmup=0.25 final=0\n";
   cn_spec s, back;
   CHECK_MSG(cn_spec_parse(text, "m.model", &s) == 0, "%s", cn_last_error());
@@ -279,12 +279,13 @@ static void test_training_settings(void) {
   CHECK(a->rotation == 10 && a->shear == 0 && a->elastic_alpha == 34 && a->elastic_sigma == 4);
   CHECK_NEAR(a->zoom, 0.1, 1e-7);
   CHECK_NEAR(a->erase, 0.25, 0);
+  CHECK_NEAR(a->flip, 0.5, 0);
   const cn_schedule *sc = &s.train.schedule;
   CHECK(sc->kind == CN_SCHEDULE_ONE_CYCLE && sc->warmup == 0.25f && sc->final == 0);
   CHECK_NEAR(sc->start, 0.04, 1e-8); /* the default */
   char *out = cn_spec_write(&s);
   CHECK(out && strstr(out, "weight_decay=0.0001 label_smoothing=0.1 ema_momentum=0.999\n"));
-  CHECK(out && strstr(out, "\naugment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25\n"));
+  CHECK(out && strstr(out, "\naugment rotation=10 zoom=0.1 shift=0.1 elastic_alpha=34 erase=0.25 flip=0.5\n"));
   CHECK(out && strstr(out, "\nschedule one_cycle warmup=0.25 final=0\n"));
   CHECK(out && cn_spec_parse(out, "m.model", &back) == 0 && memcmp(&back.train, &s.train, sizeof s.train) == 0);
   free(out);
@@ -302,7 +303,7 @@ static void test_training_settings(void) {
   BAD("augment rotation=0", "m.model:4:1: an augment line that asks for nothing");
   BAD("augment elastic_sigma=4", "m.model:4:9: elastic_sigma needs elastic_alpha");
   BAD("augment elastic_alpha=34 elastic_sigma=0.1", "m.model:4:40: elastic_sigma must be at least 0.5");
-  BAD("augment rotation=10 flip=1", "m.model:4:21: unknown option 'flip' for augment");
+  BAD("augment rotation=10 mirror=1", "m.model:4:21: unknown option 'mirror' for augment");
   BAD("augment shift=0.1\naugment zoom=0.1", "m.model:5:1: a second augment line (line 4 has one)");
   BAD("schedule linear", "m.model:4:10: unknown schedule 'linear'; expected one of constant, exponential");
   BAD("schedule", "m.model:4:9: schedule needs KIND");
