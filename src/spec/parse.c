@@ -730,6 +730,15 @@ static void stem(const char *file, char *out, size_t n) {
   out[len] = '\0';
 }
 
+/* Bytes up to the line's end (CR, LF or the text's end). Not strcspn:
+ * a checking libc (ASan's strict_string_checks) reads the whole rest of
+ * the text on every call, which makes parsing a long file quadratic. */
+static size_t line_length(const char *line) {
+  size_t n = 0;
+  while (line[n] && line[n] != '\r' && line[n] != '\n') n++;
+  return n;
+}
+
 int cn_spec_parse(const char *text, const char *filename, cn_spec *out) {
   parser p = {filename, 0, out, 0, {0, 0, 0}, 0, 0};
   cn_spec_init(out, 0, 0, 0);
@@ -741,7 +750,7 @@ int cn_spec_parse(const char *text, const char *filename, cn_spec *out) {
   /* Lines end with LF, CRLF or a lone CR (old Mac files), whatever the
    * editor that saved the file. */
   for (const char *line = text; *line;) {
-    size_t len = strcspn(line, "\r\n");
+    size_t len = line_length(line);
     const char *next = line + len;
     if (*next) next += next[0] == '\r' && next[1] == '\n' ? 2 : 1;
     p.line++;
