@@ -40,6 +40,7 @@ int cn_model_reserve(cn_model *m, int max_batch);
  * arithmetic rate on CPUs with AVX512-BF16, at some cost in accuracy (the
  * README gives measured figures). Results stay deterministic. */
 typedef enum { CN_PRECISION_FP32, CN_PRECISION_BF16 } cn_precision;
+#define CN_PRECISIONS (CN_PRECISION_BF16 + 1)
 
 /* Sets the precision of the passes that follow. BF16 fails with
  * CN_EINVAL when this build has no bf16 kernel (a CPU without
@@ -49,6 +50,8 @@ cn_precision cn_model_precision(const cn_model *m);
 /* "fp32" / "bf16" -> the precision; -1 for anything else. */
 int cn_precision_parse(const char *name);
 const char *cn_precision_name(cn_precision p);
+/* The names in the enum's order, NULL-terminated, for messages and help texts. */
+const char *const *cn_precision_names(void);
 
 /* Inference (dropout off, batch norm moving statistics): n images NCHW in x,
  * n*outputs values in out: class probabilities when the model ends in

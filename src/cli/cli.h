@@ -25,8 +25,12 @@ int cli_float_arg(int argc, char **argv, int *i, double *out, double min, double
 int cli_str_arg(int argc, char **argv, int *i, const char **out);
 /* "--precision fp32|bf16" */
 int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out);
-/* The help line of --precision, shared by train, eval and predict. */
-#define CLI_PRECISION_HELP "  --precision fp32|bf16     multiplies in float32 (default) or bfloat16 (faster; AVX512-BF16 CPUs)\n"
+/* Prints the help line of --precision, shared by train, eval and predict. */
+void cli_precision_help(void);
+/* One of the library's name lists (cn_opt_names, ...; NULL-terminated)
+ * for a message or a help text, in buf: sep between names, last (when not
+ * NULL) before the last one: "adam|rmsprop|sgd", "adam, rmsprop or sgd". */
+const char *cli_join(char *buf, size_t n, const char *const *names, const char *sep, const char *last);
 
 /* Runs cn_fit with a progress display and SIGINT/SIGTERM handling, then
  * prints the final evaluation. Returns the exit code (130 if interrupted). */

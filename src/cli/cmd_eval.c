@@ -68,12 +68,14 @@ int cmd_eval(int argc, char **argv) {
     const char *a = argv[i];
     int ok = 1;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      char names[128];
       printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
-             "                  [--batch N] [--tta N] [--precision fp32|bf16]\n\n"
+             "                  [--batch N] [--tta N] [--precision %s]\n\n"
              "  --batch N   images per forward pass (1-65536, default 100; the result does not depend on it)\n"
              "  --tta N     test-time augmentation: the mean of N views of each image (1 to 9: itself,\n"
-             "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n"
-             CLI_PRECISION_HELP);
+             "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n",
+             cli_join(names, sizeof names, cn_precision_names(), "|", NULL));
+      cli_precision_help();
       return 0;
     } else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);

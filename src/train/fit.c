@@ -598,13 +598,11 @@ static int setup(fit_state *s, const cn_spec *spec) {
   rc = cn_write_file_atomic(path, text, strlen(text));
   free(text);
   if (rc) return rc;
-  static const char *const opt_names[] = {"adam", "rmsprop", "sgd"};
   snprintf(cfg.model, sizeof cfg.model, "%s", s->spec.name);
   snprintf(cfg.dataset, sizeof cfg.dataset, "%s", s->ds->name);
   snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", s->ds->dir);
-  snprintf(cfg.optimizer, sizeof cfg.optimizer, "%s", opt_names[s->spec.train.optim.kind]);
-  snprintf(cfg.loss, sizeof cfg.loss, "%s",
-           s->spec.train.loss == CN_LOSS_CATEGORICAL ? "categorical_crossentropy" : "sparse_categorical_crossentropy");
+  snprintf(cfg.optimizer, sizeof cfg.optimizer, "%s", cn_opt_name(s->spec.train.optim.kind));
+  snprintf(cfg.loss, sizeof cfg.loss, "%s", cn_loss_name(s->spec.train.loss));
   cfg.seed = seed;
   cfg.val_split = val_split;
   cfg.lr = s->spec.train.optim.lr;
