@@ -51,6 +51,14 @@ typedef struct {
   cn_confusion confusion;
 } cn_eval_result;
 
+/* `cnist eval --json`'s object as text (malloc'd, caller frees; NULL with
+ * CN_ENOMEM): "dataset", "split", "precision", "loss", "accuracy",
+ * "accuracy_se", "n", "tta_views" (the views averaged per image, 1 without
+ * test-time augmentation), then "confusion_matrix" and "per_class" in
+ * metrics.json's shape, each class named from names when it is not NULL. */
+char *cn_eval_result_json(const cn_eval_result *r, const char *dataset, const char *split, cn_precision precision,
+                          int tta_views, const char *const *names);
+
 /* Evaluates model on images idx[0..count) of set (idx NULL: the first count
  * images) in batches of `batch`, in inference mode. probs (may be NULL)
  * receives count*classes probabilities in the order evaluated. A set whose

@@ -1,13 +1,11 @@
 /* cnist eval: loss, accuracy, confusion matrix and per-class metrics of a
  * run's best weights (or any checkpoint) on one split. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "run/confusion_json.h"
 
 static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
                        int views) {
@@ -41,23 +39,14 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   if (n == 0) printf("  none\n");
 }
 
-static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
-                       int views) {
-  const cn_confusion *c = &r->confusion;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "dataset", ds->name);
-  cJSON_AddStringToObject(o, "split", split);
-  cJSON_AddStringToObject(o, "precision", cn_precision_name(precision));
-  cJSON_AddNumberToObject(o, "loss", r->loss);
-  cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
-  cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
-  cJSON_AddNumberToObject(o, "n", (double)r->n);
-  cJSON_AddNumberToObject(o, "tta_views", views);
-  cn_confusion_add_json(o, c, c->classes <= ds->classes ? ds->class_names : NULL);
-  char *text = cJSON_Print(o);
-  if (text) printf("%s\n", text);
-  cJSON_free(text);
-  cJSON_Delete(o);
+static int print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
+                      int views) {
+  char *text = cn_eval_result_json(r, ds->name, split, precision, views,
+                                   r->confusion.classes <= ds->classes ? ds->class_names : NULL);
+  if (!text) return cli_fail_last();
+  printf("%s\n", text);
+  free(text);
+  return 0;
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -141,7 +130,7 @@ int cmd_eval(int argc, char **argv) {
     }
   }
   if (rc) rc = cli_fail_last();
-  else if (json) print_json(&r, split, &ds, precision, views);
+  else if (json) rc = print_json(&r, split, &ds, precision, views);
   else print_text(&r, split, &ds, precision, views);
   cn_dataset_free(&ds);
   cn_model_free(m);
