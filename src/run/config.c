@@ -16,24 +16,14 @@ int cn_run_write_config(const char *dir, const cn_run_config *c) {
   char started[32];
   time_t now = time(NULL);
   strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  cJSON_AddStringToObject(o, "model", c->model);
-  cJSON_AddStringToObject(o, "dataset", c->dataset);
-  cJSON_AddStringToObject(o, "data_dir", c->data_dir);
-  cJSON_AddNumberToObject(o, "seed", (double)c->seed);
-  cJSON_AddNumberToObject(o, "val_split", c->val_split);
-  cJSON_AddNumberToObject(o, "n_train", c->n_train);
-  cJSON_AddNumberToObject(o, "n_val", c->n_val);
-  cJSON_AddNumberToObject(o, "limit_train", c->limit_train);
-  cJSON_AddNumberToObject(o, "limit_test", c->limit_test);
-  cJSON_AddNumberToObject(o, "threads", c->threads);
-  cJSON_AddStringToObject(o, "precision", cn_precision_name(c->precision));
-  cJSON_AddNumberToObject(o, "batch", c->batch);
-  cJSON_AddNumberToObject(o, "epochs", c->epochs);
-  cJSON_AddStringToObject(o, "optimizer", c->optimizer);
-  cJSON_AddNumberToObject(o, "lr", c->lr);
-  cJSON_AddStringToObject(o, "loss", c->loss);
-  cJSON_AddStringToObject(o, "cnist_version", CN_VERSION);
-  cJSON_AddStringToObject(o, "started", started);
+  const cn_run_json_field fields[] = {
+      {"model", c->model, 0}, {"dataset", c->dataset, 0}, {"data_dir", c->data_dir, 0},
+      {"seed", NULL, (double)c->seed}, {"val_split", NULL, c->val_split}, {"n_train", NULL, c->n_train},
+      {"n_val", NULL, c->n_val}, {"limit_train", NULL, c->limit_train}, {"limit_test", NULL, c->limit_test},
+      {"threads", NULL, c->threads}, {"precision", cn_precision_name(c->precision), 0}, {"batch", NULL, c->batch},
+      {"epochs", NULL, c->epochs}, {"optimizer", c->optimizer, 0}, {"lr", NULL, c->lr}, {"loss", c->loss, 0},
+      {"cnist_version", CN_VERSION, 0}, {"started", started, 0}};
+  cn_run_json_add(o, fields, sizeof fields / sizeof fields[0]);
   return cn_run_json_write(path, o);
 }
 
@@ -74,13 +64,7 @@ int cn_run_read_config(const char *dir, cn_run_config *c) {
   if (!rc) rc = cn_run_json_int(o, "epochs", path, 1, 100000, &epochs);
   if (!rc) rc = cn_run_json_int(o, "limit_train", path, 0, 1 << 30, &limit_train);
   if (!rc) rc = cn_run_json_int(o, "limit_test", path, 0, 1 << 30, &limit_test);
-  c->precision = CN_PRECISION_FP32;
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "precision");
-  if (!rc && v) {
-    int p = cJSON_IsString(v) ? cn_precision_parse(v->valuestring) : -1;
-    if (p < 0) rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
-    else c->precision = (cn_precision)p;
-  }
+  if (!rc) rc = cn_run_json_precision(o, path, &c->precision);
   cJSON_Delete(o);
   c->seed = (uint64_t)seed;
   c->n_train = (int)n_train;
