@@ -61,6 +61,13 @@ void cn_imageset_free(cn_imageset *set);
  * holds 32x32x1". Reads the labels (not the pixels) when outputs > 0. */
 int cn_imageset_check(const cn_imageset *set, int h, int w, int c, int outputs);
 
+/* A fingerprint of a set's content, 16 hex digits: a 64-bit hash (FNV-1a's
+ * multiply over 8-byte words in four lanes) of its size and shape, pixels
+ * and labels as read, so a raw and a .gz copy of the same file agree. Not
+ * cryptographic: it tells one dataset from another, not a forgery. A run's
+ * config.json records it for the train and test sets (cn_run_check_data). */
+void cn_imageset_fingerprint(const cn_imageset *set, char hex[17]);
+
 /* A dataset: its train and test sets as read from four standard IDX files. */
 typedef struct {
   char name[32];           /* "mnist", "fashion" */

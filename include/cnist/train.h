@@ -197,6 +197,12 @@ int cn_run_read_dataset(const char *run_dir, char *name, size_t name_size, char 
 /* The run's split settings from config.json: seed, validation fraction and
  * image limits (0: none), so its train/validation split can be rebuilt. */
 int cn_run_read_settings(const char *run_dir, uint64_t *seed, double *val_split, int *limit_train, int *limit_test);
+/* Checks that ds holds the data the run was trained (train) and tested
+ * (test) on: config.json records each set's image count and content
+ * (cn_imageset_fingerprint). CN_EINVAL naming the run's dataset and folder,
+ * ds's, and each set that differs; CN_OK for runs from before the record.
+ * `cnist train --resume` refuses other data with it; `cnist eval` warns. */
+int cn_run_check_data(const char *run_dir, const cn_dataset *ds, int train, int test);
 /* Every run folder (holding metrics.json) under root, sorted by name;
  * caller frees each string and the array. */
 int cn_run_list(const char *root, char ***dirs, int *count);

@@ -113,6 +113,10 @@ int cmd_eval(int argc, char **argv) {
     cn_model_free(m);
     return cli_fail_last();
   }
+  /* Evaluating a run on other data may be meant (--data), but is said. */
+  int is_test = !strcmp(split, "test");
+  if (is_run && cn_run_check_data(target, &ds, !is_test, is_test))
+    fprintf(stderr, "cnist: warning: %s\n", cn_last_error());
   int rc = 0;
   cn_eval_result r;
   if (!strcmp(split, "test")) {

@@ -573,7 +573,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cn_monitor_init(&s->ckpt, s->ckpt_monitor, ckpt_mode, 0.0);
 
   if (opt->resume) {
-    if ((rc = restore_state(s))) return rc;
+    if ((rc = cn_run_check_data(s->dir, s->ds, 1, 1)) || (rc = restore_state(s))) return rc;
     return continue_resumed(s, &cfg);
   }
 
@@ -614,6 +614,10 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cfg.limit_train = limit_train;
   cfg.limit_test = limit_test;
   cfg.precision = precision;
+  cn_imageset_fingerprint(&s->ds->train, cfg.train_hash);
+  cn_imageset_fingerprint(&s->ds->test, cfg.test_hash);
+  cfg.train_images = s->ds->train.n;
+  cfg.test_images = s->ds->test.n;
   if ((rc = cn_run_write_config(s->dir, &cfg))) return rc;
   if ((rc = cn_run_write_history(s->dir, s->history, 0))) return rc;
   /* A run always holds a checkpoint it can resume from. */

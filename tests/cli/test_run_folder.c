@@ -202,6 +202,31 @@ static void test_compare(void) {
   CHECK(stat(TMP "/report.html", &st) == 0 && st.st_size > 1000);
 }
 
+/* The run records its data by content: resume on other data is refused,
+ * eval on other data says so, naming the run's dataset and folder. */
+static void test_other_data(void) {
+  const char *dir = TMP "/data";
+  CHECK(train_one(dir) == 0);
+  char *config = slurp(TMP "/data/config.json");
+  CHECK(config && strstr(config, "\"train_images\":\t60000") && strstr(config, "\"test_images\":\t10000") &&
+        strstr(config, "\"train_hash\":\t\"1deec127f55a7c18\"") && strstr(config, "\"test_hash\":\t\"baee8c5725c8964b\""));
+  free(config);
+  const char *fashion = CN_TEST_DATA_DIR "/fashion";
+  const char *resume[] = {"train", "--resume", dir, "--epochs", "2", "--data", fashion, "--quiet", NULL};
+  CHECK(run(resume) == 1 && cli_output_has("data was trained on mnist from ") && cli_output_has("not on the data in ") &&
+        cli_output_has("its train set was 60000 images with content 1deec127f55a7c18, ") &&
+        cli_output_has("fashion/train-images-idx3-ubyte") && cli_output_has("; its test set was 10000 images"));
+  const char *eval_other[] = {"eval", dir, "--data", fashion, NULL};
+  CHECK(run(eval_other) == 0 && cli_output_has("cnist: warning: ") && cli_output_has("its test set was 10000 images") &&
+        !strstr(cli_output, "its train set"));
+  const char *eval_val[] = {"eval", dir, "--split", "val", "--data", fashion, NULL};
+  CHECK(run(eval_val) == 0 && cli_output_has("its train set was 60000 images") && !strstr(cli_output, "its test set"));
+  const char *eval_same[] = {"eval", dir, NULL};
+  CHECK(run(eval_same) == 0 && !strstr(cli_output, "warning"));
+  CHECK(edit(TMP "/data/config.json", "\"test_hash\":\t\"baee8c5725c8964b\"", "\"test_hash\":\t\"baee8c\"") == 0);
+  CHECK(run(eval_same) == 1 && cli_output_has("data/config.json: \"test_hash\" is \"baee8c\"; 16 hex digits expected"));
+}
+
 int main(void) {
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'") != 0) return 1;
   test_two_trains();
@@ -210,5 +235,6 @@ int main(void) {
   test_edited_files();
   test_read_only();
   test_compare();
+  test_other_data();
   return test_summary();
 }

@@ -65,6 +65,30 @@ int main(void) {
     CHECK(!memcmp(gz.test.labels, mnist.test.labels, 10000));
     check_counts(&gz.train, mnist_train_counts, "mnist.gz train");
     check_counts(&gz.test, mnist_test_counts, "mnist.gz test");
+    /* The content fingerprint runs record (known answers, so a change to
+     * the hash, which would make every recorded run "other data", fails
+     * here), the same for the raw and the gzipped files. */
+    char raw_train[17], raw_test[17], gz_train[17], gz_test[17];
+    cn_imageset_fingerprint(&mnist.train, raw_train);
+    cn_imageset_fingerprint(&mnist.test, raw_test);
+    cn_imageset_fingerprint(&gz.train, gz_train);
+    cn_imageset_fingerprint(&gz.test, gz_test);
+    CHECK_MSG(!strcmp(raw_train, "1deec127f55a7c18") && !strcmp(raw_test, "baee8c5725c8964b"), "%s %s", raw_train,
+              raw_test);
+    CHECK(!strcmp(gz_train, raw_train) && !strcmp(gz_test, raw_test));
+    /* one pixel, one label, or the shape read otherwise: another fingerprint */
+    char other[17];
+    gz.test.pixels[5000 * 784 + 400] ^= 1;
+    cn_imageset_fingerprint(&gz.test, other);
+    CHECK(strcmp(other, raw_test) != 0);
+    gz.test.pixels[5000 * 784 + 400] ^= 1;
+    gz.test.labels[9999] = (uint8_t)((gz.test.labels[9999] + 1) % 10);
+    cn_imageset_fingerprint(&gz.test, other);
+    CHECK(strcmp(other, raw_test) != 0);
+    cn_imageset same_bytes = mnist.test;
+    same_bytes.n = 5000, same_bytes.rows = 56; /* the same bytes as 5000 images of 56x28, half the labels */
+    cn_imageset_fingerprint(&same_bytes, other);
+    CHECK(strcmp(other, raw_test) != 0);
   }
   cn_dataset_free(&gz);
   cn_dataset_free(&mnist);
