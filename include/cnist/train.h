@@ -203,6 +203,13 @@ int cn_run_read_settings(const char *run_dir, uint64_t *seed, double *val_split,
  * ds's, and each set that differs; CN_OK for runs from before the record.
  * `cnist train --resume` refuses other data with it; `cnist eval` warns. */
 int cn_run_check_data(const char *run_dir, const cn_dataset *ds, int train, int test);
+/* The run folder of one seed of several: base-seedN (`cnist train --seeds
+ * N,... --run-dir base`). CN_EINVAL when it does not fit in size bytes. */
+int cn_run_seed_dir(const char *base, uint64_t seed, char *out, size_t size);
+/* 1 when dir is such a folder (a trailing '/' allowed), with its base in
+ * stem (size bytes); 0 otherwise. `compare` puts the seeds of one base in
+ * one row. */
+int cn_run_seed_stem(const char *dir, char *stem, size_t size);
 /* Every run folder (holding metrics.json) under root, sorted by name;
  * caller frees each string and the array. */
 int cn_run_list(const char *root, char ***dirs, int *count);

@@ -35,9 +35,10 @@ const char *cli_join(char *buf, size_t n, const char *const *names, const char *
 /* Runs cn_fit with a progress display and SIGINT/SIGTERM handling, then
  * prints the final evaluation. Returns the exit code (130 if interrupted). */
 int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r);
-/* Prints the leaderboard of runs, best test accuracy first. format: 0 table,
- * 1 CSV, 2 JSON. Returns the exit code. */
-int cli_print_leaderboard(char **runs, int n, int format);
+/* Prints the leaderboard of runs, by dataset and test set, best test
+ * accuracy first; the seeds of one experiment (DIR-seedN) in one row unless
+ * each_run. format: 0 table, 1 CSV, 2 JSON. Returns the exit code. */
+int cli_print_leaderboard(char **runs, int n, int format, int each_run);
 
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_data(int argc, char **argv);

@@ -110,7 +110,7 @@ static int train_seeds(const cn_spec *spec, const cn_dataset *ds, const cn_fit_o
     char dir[4200];
     o.seed = seeds[k];
     if (base->run_dir) {
-      snprintf(dir, sizeof dir, "%s-seed%llu", base->run_dir, (unsigned long long)seeds[k]);
+      if (cn_run_seed_dir(base->run_dir, seeds[k], dir, sizeof dir)) return cli_fail_last();
       o.run_dir = dir;
     }
     printf("%sSeed %llu (%d of %d)\n", k ? "\n" : "", (unsigned long long)seeds[k], k + 1, n);

@@ -159,6 +159,31 @@ static void test_seeds_and_ensemble(void) {
   cn_run_summary sa, sb;
   CHECK(cn_run_read_summary(a, &sa) == 0 && cn_run_read_summary(b, &sb) == 0);
   CHECK(sa.test_accuracy != sb.test_accuracy || sa.train_loss != sb.train_loss); /* two different runs */
+  /* compare puts the two seeds in one row: the means, and the standard
+   * deviation over the seeds; --each-run keeps a row per run. */
+  const char *grouped[] = {"compare", a, b, "--json", NULL};
+  CHECK(run(grouped) == 0);
+  cJSON *rows = cJSON_Parse(cli_output), *g = cJSON_GetArrayItem(rows, 0);
+  CHECK(cJSON_GetArraySize(rows) == 1 && g);
+  if (g) {
+    CHECK(strcmp(cJSON_GetObjectItem(g, "run")->valuestring, CN_TEST_TMP "/member-seed*") == 0);
+    CHECK(cJSON_GetObjectItem(g, "runs")->valueint == 2 && cJSON_GetObjectItem(g, "test_n")->valueint == 400);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "test_accuracy")->valuedouble, (sa.test_accuracy + sb.test_accuracy) / 2, 1e-12);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "test_accuracy_sd")->valuedouble,
+               fabs(sa.test_accuracy - sb.test_accuracy) / sqrt(2), 1e-12);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "train_loss")->valuedouble, (sa.train_loss + sb.train_loss) / 2, 1e-12);
+  }
+  cJSON_Delete(rows);
+  const char *each[] = {"compare", a, b, "--each-run", "--json", NULL};
+  CHECK(run(each) == 0);
+  rows = cJSON_Parse(cli_output);
+  CHECK(cJSON_GetArraySize(rows) == 2);
+  cJSON_Delete(rows);
+  /* with a run on the whole test set: two blocks, the larger test set first */
+  const char *blocks[] = {"compare", a, b, CN_TEST_TMP "/run", NULL};
+  CHECK(run(blocks) == 0 && cli_output_has("test_n") && cli_output_has("member-seed* (2 seeds: mean ± sd)"));
+  const char *whole = strstr(cli_output, " 10000 "), *seeds = strstr(cli_output, "   400 ");
+  CHECK(whole && seeds && whole < seeds && strstr(whole, "\n\n") && strstr(whole, "\n\n") < seeds);
   const char *bad_list[] = {"train", "mlp", "--seeds", "1,,2", NULL};
   CHECK(run(bad_list) == 2 && cli_output_has("--seeds wants up to 64 whole numbers"));
   const char *twice[] = {"train", "mlp", "--seeds", "3,3", NULL};

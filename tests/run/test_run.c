@@ -112,6 +112,20 @@ static void test_eval_json(void) {
   free(text);
 }
 
+/* The folders of `train --seeds`: named once, and told apart from others. */
+static void test_seed_folders(void) {
+  char dir[64], stem[64];
+  CHECK(cn_run_seed_dir("runs/x", 12, dir, sizeof dir) == 0 && strcmp(dir, "runs/x-seed12") == 0);
+  CHECK_ERROR(cn_run_seed_dir("runs/a-long-name", 1, dir, 10), CN_EINVAL, "too long");
+  CHECK(cn_run_seed_stem("runs/x-seed12", stem, sizeof stem) == 1 && strcmp(stem, "runs/x") == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed3/", stem, sizeof stem) == 1 && strcmp(stem, "runs/x") == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed2b", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("runs/x-7", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("-seed1", stem, sizeof stem) == 0); /* no base */
+  CHECK(cn_run_seed_stem("runs/x-seed1", stem, 4) == 0);     /* the base does not fit */
+}
+
 int main(void) {
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'") != 0) return 1;
   test_history();
@@ -119,5 +133,6 @@ int main(void) {
   test_foreign();
   test_summary_strict();
   test_eval_json();
+  test_seed_folders();
   return test_summary();
 }
