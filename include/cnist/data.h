@@ -83,6 +83,11 @@ typedef struct {
  * from data/<name>/ under the current folder or $CNIST_DATA/<name>. The error
  * says which folders were tried and how to fetch or place the files. */
 int cn_dataset_load(const char *name, const char *dir, cn_dataset *out);
+/* The test set alone (to evaluate or predict without reading the 47 MB of
+ * training images): as cn_dataset_load, but the folder needs only the two
+ * t10k files, and train stays empty (n 0, no pixels). classes and
+ * class_names come from the test labels. */
+int cn_dataset_load_test(const char *name, const char *dir, cn_dataset *out);
 void cn_dataset_free(cn_dataset *ds);
 
 /* Class names of a known dataset (NULL if unknown). */

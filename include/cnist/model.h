@@ -14,6 +14,22 @@ extern "C" {
 
 typedef struct cn_model cn_model;
 
+/* Threads. A cn_model owns its working buffers (the plan's activations and
+ * gradients, the dropout generator), so the calls that run a pass or change
+ * the model (cn_model_reserve, _predict, _train_batch, _eval_batch,
+ * _set_precision, _set_label_smoothing, writing through cn_model_tensors or
+ * cn_model_rng, and cn_evaluate, cn_fit and the checkpoint loads and saves
+ * on it) must not run on one model from two threads at once, not even two
+ * predicts: lock around them, or give each thread its own model (load the
+ * checkpoint once per thread). The calls that only read it (cn_model_spec,
+ * _outputs, _inputs, _param_count, _precision) are safe from any number of
+ * threads while none changes it. Different models may be used from
+ * different threads at once, with the same results as one after another
+ * (tests/engine/test_threads.c); each pass starts its own OpenMP team of
+ * cn_get_threads() threads, a process-wide setting to make once, before
+ * the threads start (cn_set_threads is not itself thread-safe). Errors are
+ * per thread (cn_last_error). */
+
 /* Builds the model (cn_spec_check first) and initialises it like Keras:
  * glorot-uniform kernels, zero biases, batch norm gamma 1, beta 0, moving
  * mean 0, moving variance 1, from `seed`: the same seed gives bit-identical

@@ -109,12 +109,12 @@ int cmd_eval(int argc, char **argv) {
     return cli_fail_last();
   }
   cn_dataset ds;
-  if (cn_dataset_load(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
+  int is_test = !strcmp(split, "test"); /* then the training images are not read */
+  if ((is_test ? cn_dataset_load_test : cn_dataset_load)(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
     cn_model_free(m);
     return cli_fail_last();
   }
   /* Evaluating a run on other data may be meant (--data), but is said. */
-  int is_test = !strcmp(split, "test");
   if (is_run && cn_run_check_data(target, &ds, !is_test, is_test))
     fprintf(stderr, "cnist: warning: %s\n", cn_last_error());
   int rc = 0;

@@ -91,6 +91,26 @@ int main(void) {
     CHECK(strcmp(other, raw_test) != 0);
   }
   cn_dataset_free(&gz);
+
+  /* The test set alone, also from a folder holding only the two t10k files. */
+  char only[4096];
+  tmp_path(only, sizeof only, "mnist-test-only");
+  mkdir(only, 0777);
+  for (int i = 2; i < 4; i++) {
+    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
+    concat(dst, sizeof dst, only, "/", names[i], ".gz");
+    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
+  }
+  cn_dataset test_only;
+  CHECK_MSG(cn_dataset_load_test("mnist", only, &test_only) == CN_OK, "%s", cn_last_error());
+  CHECK(test_only.train.n == 0 && test_only.train.pixels == NULL && test_only.test.n == 10000 &&
+        test_only.classes == 10 && test_only.test.rows == 28);
+  if (test_only.test.pixels && mnist.test.pixels)
+    CHECK(!memcmp(test_only.test.pixels, mnist.test.pixels, 10000 * 784) &&
+          !memcmp(test_only.test.labels, mnist.test.labels, 10000));
+  cn_dataset_free(&test_only);
+  cn_dataset all;
+  CHECK_ERROR(cn_dataset_load("mnist", only, &all), CN_ENOTFOUND, "no train-images-idx3-ubyte[.gz], train-labels");
   cn_dataset_free(&mnist);
   CHECK(mnist.train.pixels == NULL && mnist.test.labels == NULL);
 
