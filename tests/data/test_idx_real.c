@@ -29,6 +29,21 @@ static int gzip_copy(const char *src, const char *dst) {
   return ok ? 0 : -1;
 }
 
+/* A folder (under the test's temporary one) of gzip copies of MNIST's
+ * standard files from number `first` on (0: all four; 2: the test set's). */
+static void gzip_folder(char dir[4096], const char *name, int first) {
+  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  char src[4096], dst[4096];
+  tmp_path(dir, 4096, name);
+  mkdir(dir, 0777);
+  for (int i = first; i < 4; i++) {
+    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
+    concat(dst, sizeof dst, dir, "/", names[i], ".gz");
+    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
+  }
+}
+
 int main(void) {
   cn_dataset mnist;
   CHECK_MSG(cn_dataset_load("mnist", CN_TEST_DATA_DIR "/mnist", &mnist) == CN_OK, "%s", cn_last_error());
@@ -45,16 +60,8 @@ int main(void) {
   }
 
   /* The same files gzipped: the same bytes come back. */
-  char dir[4096], src[4096], dst[4096];
-  tmp_path(dir, sizeof dir, "mnist-gz");
-  mkdir(dir, 0777);
-  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-  for (int i = 0; i < 4; i++) {
-    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
-    concat(dst, sizeof dst, dir, "/", names[i], ".gz");
-    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
-  }
+  char dir[4096];
+  gzip_folder(dir, "mnist-gz", 0);
   cn_dataset gz;
   CHECK_MSG(cn_dataset_load("mnist", dir, &gz) == CN_OK, "%s", cn_last_error());
   CHECK(gz.train.n == 60000 && gz.test.n == 10000 && gz.train.rows == 28 && gz.test.cols == 28);
@@ -94,13 +101,7 @@ int main(void) {
 
   /* The test set alone, also from a folder holding only the two t10k files. */
   char only[4096];
-  tmp_path(only, sizeof only, "mnist-test-only");
-  mkdir(only, 0777);
-  for (int i = 2; i < 4; i++) {
-    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
-    concat(dst, sizeof dst, only, "/", names[i], ".gz");
-    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
-  }
+  gzip_folder(only, "mnist-test-only", 2);
   cn_dataset test_only;
   CHECK_MSG(cn_dataset_load_test("mnist", only, &test_only) == CN_OK, "%s", cn_last_error());
   CHECK(test_only.train.n == 0 && test_only.train.pixels == NULL && test_only.test.n == 10000 &&
