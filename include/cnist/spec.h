@@ -25,6 +25,7 @@ typedef enum {
 #define CN_LAYER_KINDS (CN_LAYER_GLOBAL_AVGPOOL + 1)
 
 typedef enum { CN_ACT_NONE, CN_ACT_RELU, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_SOFTMAX } cn_act;
+#define CN_ACTS (CN_ACT_SOFTMAX + 1)
 
 /* One layer line. Fields a kind does not use stay 0. */
 typedef struct {
@@ -247,6 +248,7 @@ const char *cn_layer_kind_name(cn_layer_kind k);  /* the model-file word: "dense
 const char *cn_layer_kind_keras_class(cn_layer_kind k);
 const char *cn_layer_kind_keras_name(cn_layer_kind k);
 const char *cn_act_name(cn_act a);                /* "relu", ..., "linear" for NONE */
+const char *const *cn_act_names(void);            /* in the enum's order, NULL-terminated */
 
 /* The model file's words for optimizers ("adam", "rmsprop", "sgd"), losses
  * ("sparse_categorical_crossentropy", "categorical_crossentropy") and

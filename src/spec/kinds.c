@@ -29,13 +29,18 @@ static const char *const optimizers[CN_OPT_KINDS + 1] = {
 static const char *const losses[CN_LOSS_KINDS + 1] = {
     [CN_LOSS_SPARSE_CATEGORICAL] = "sparse_categorical_crossentropy",
     [CN_LOSS_CATEGORICAL] = "categorical_crossentropy"};
+static const char *const acts[CN_ACTS + 1] = {[CN_ACT_NONE] = "linear", [CN_ACT_RELU] = "relu",
+                                               [CN_ACT_SIGMOID] = "sigmoid", [CN_ACT_TANH] = "tanh",
+                                               [CN_ACT_SOFTMAX] = "softmax"};
 static const char *const callbacks[CN_CB_KINDS + 1] = {
     [CN_CB_CHECKPOINT] = "checkpoint", [CN_CB_REDUCE_LR] = "reduce_lr", [CN_CB_EARLY_STOP] = "early_stop"};
 
+const char *const *cn_act_names(void) { return acts; }
 const char *const *cn_opt_names(void) { return optimizers; }
 const char *const *cn_loss_names(void) { return losses; }
 const char *const *cn_callback_names(void) { return callbacks; }
 
+const char *cn_act_name(cn_act a) { return (int)a >= 0 && (int)a < CN_ACTS ? acts[a] : "?"; }
 const char *cn_opt_name(cn_opt_kind k) { return (int)k >= 0 && (int)k < CN_OPT_KINDS ? optimizers[k] : "?"; }
 const char *cn_loss_name(cn_loss_kind k) { return (int)k >= 0 && (int)k < CN_LOSS_KINDS ? losses[k] : "?"; }
 const char *cn_callback_name(cn_callback_kind k) {

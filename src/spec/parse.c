@@ -174,11 +174,9 @@ static int parse_bool(const parser *p, token t, const char *what, int *out) {
 }
 
 static int parse_act(const parser *p, token t, cn_act *out) {
-  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax", NULL};
-  static const cn_act acts[] = {CN_ACT_NONE, CN_ACT_RELU, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_SOFTMAX};
   int i = 0;
-  if (parse_word(p, t, "activation", names, &i)) return CN_EFORMAT;
-  *out = acts[i];
+  if (parse_word(p, t, "activation", cn_act_names(), &i)) return CN_EFORMAT;
+  *out = (cn_act)i;
   return 0;
 }
 

@@ -340,6 +340,7 @@ static void check_word(const char *line, const char *word, int want, int (*kind_
   free(back);
 }
 
+static int dense_act_of(const cn_spec *s) { return s->n_layers ? (int)s->layers[s->n_layers - 1].act : -1; }
 static int opt_of(const cn_spec *s) { return (int)s->train.optim.kind; }
 static int loss_of(const cn_spec *s) { return (int)s->train.loss; }
 static int callback_of(const cn_spec *s) { return s->n_callbacks == 1 ? (int)s->callbacks[0].kind : -1; }
@@ -356,6 +357,11 @@ static void test_name_tables(void) {
   CHECK(strcmp(cn_opt_name((cn_opt_kind)CN_OPT_KINDS), "?") == 0);
   CHECK(strcmp(cn_loss_name((cn_loss_kind)-1), "?") == 0);
   CHECK(strcmp(cn_callback_name((cn_callback_kind)CN_CB_KINDS), "?") == 0);
+  CHECK(list_length(cn_act_names()) == CN_ACTS && strcmp(cn_act_name(CN_ACT_NONE), "linear") == 0);
+  for (int k = CN_ACT_NONE + 1; k < CN_ACTS; k++) { /* linear is the default, which the writer leaves out */
+    CHECK(strcmp(cn_act_names()[k], cn_act_name((cn_act)k)) == 0);
+    check_word("dense 10 activation=", cn_act_name((cn_act)k), k, dense_act_of);
+  }
   for (int k = 0; k < CN_OPT_KINDS; k++) {
     CHECK(strcmp(cn_opt_names()[k], cn_opt_name((cn_opt_kind)k)) == 0);
     check_word("train optimizer=", cn_opt_name((cn_opt_kind)k), k, opt_of);
