@@ -83,6 +83,10 @@ typedef struct {
 /* Wall-clock seconds from a monotonic clock. */
 double cn_now(void);
 
+/* A number as people read it, into out (size bytes, truncated to fit):
+ * 436202 -> "436,202" (rounded to a whole number; a sign kept). */
+void cn_format_thousands(char *out, size_t size, double v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,13 @@ void cn_imageset_free(cn_imageset *set);
  * holds 32x32x1". Reads the labels (not the pixels) when outputs > 0. */
 int cn_imageset_check(const cn_imageset *set, int h, int w, int c, int outputs);
 
+/* A fingerprint of a set's content, 16 hex digits: a 64-bit hash (FNV-1a's
+ * multiply over 8-byte words in four lanes) of its size and shape, pixels
+ * and labels as read, so a raw and a .gz copy of the same file agree. Not
+ * cryptographic: it tells one dataset from another, not a forgery. A run's
+ * config.json records it for the train and test sets (cn_run_check_data). */
+void cn_imageset_fingerprint(const cn_imageset *set, char hex[17]);
+
 /* A dataset: its train and test sets as read from four standard IDX files. */
 typedef struct {
   char name[32];           /* "mnist", "fashion" */
@@ -76,6 +83,11 @@ typedef struct {
  * from data/<name>/ under the current folder or $CNIST_DATA/<name>. The error
  * says which folders were tried and how to fetch or place the files. */
 int cn_dataset_load(const char *name, const char *dir, cn_dataset *out);
+/* The test set alone (to evaluate or predict without reading the 47 MB of
+ * training images): as cn_dataset_load, but the folder needs only the two
+ * t10k files, and train stays empty (n 0, no pixels). classes and
+ * class_names come from the test labels. */
+int cn_dataset_load_test(const char *name, const char *dir, cn_dataset *out);
 void cn_dataset_free(cn_dataset *ds);
 
 /* Class names of a known dataset (NULL if unknown). */

@@ -14,6 +14,22 @@ extern "C" {
 
 typedef struct cn_model cn_model;
 
+/* Threads. A cn_model owns its working buffers (the plan's activations and
+ * gradients, the dropout generator), so the calls that run a pass or change
+ * the model (cn_model_reserve, _predict, _train_batch, _eval_batch,
+ * _set_precision, _set_label_smoothing, writing through cn_model_tensors or
+ * cn_model_rng, and cn_evaluate, cn_fit and the checkpoint loads and saves
+ * on it) must not run on one model from two threads at once, not even two
+ * predicts: lock around them, or give each thread its own model (load the
+ * checkpoint once per thread). The calls that only read it (cn_model_spec,
+ * _outputs, _inputs, _param_count, _precision) are safe from any number of
+ * threads while none changes it. Different models may be used from
+ * different threads at once, with the same results as one after another
+ * (tests/engine/test_threads.c); each pass starts its own OpenMP team of
+ * cn_get_threads() threads, a process-wide setting to make once, before
+ * the threads start (cn_set_threads is not itself thread-safe). Errors are
+ * per thread (cn_last_error). */
+
 /* Builds the model (cn_spec_check first) and initialises it like Keras:
  * glorot-uniform kernels, zero biases, batch norm gamma 1, beta 0, moving
  * mean 0, moving variance 1, from `seed`: the same seed gives bit-identical
@@ -40,6 +56,7 @@ int cn_model_reserve(cn_model *m, int max_batch);
  * arithmetic rate on CPUs with AVX512-BF16, at some cost in accuracy (the
  * README gives measured figures). Results stay deterministic. */
 typedef enum { CN_PRECISION_FP32, CN_PRECISION_BF16 } cn_precision;
+#define CN_PRECISIONS (CN_PRECISION_BF16 + 1)
 
 /* Sets the precision of the passes that follow. BF16 fails with
  * CN_EINVAL when this build has no bf16 kernel (a CPU without
@@ -49,6 +66,8 @@ cn_precision cn_model_precision(const cn_model *m);
 /* "fp32" / "bf16" -> the precision; -1 for anything else. */
 int cn_precision_parse(const char *name);
 const char *cn_precision_name(cn_precision p);
+/* The names in the enum's order, NULL-terminated, for messages and help texts. */
+const char *const *cn_precision_names(void);
 
 /* Inference (dropout off, batch norm moving statistics): n images NCHW in x,
  * n*outputs values in out: class probabilities when the model ends in

@@ -25,6 +25,7 @@ typedef enum {
 #define CN_LAYER_KINDS (CN_LAYER_GLOBAL_AVGPOOL + 1)
 
 typedef enum { CN_ACT_NONE, CN_ACT_RELU, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_SOFTMAX } cn_act;
+#define CN_ACTS (CN_ACT_SOFTMAX + 1)
 
 /* One layer line. Fields a kind does not use stay 0. */
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
 } cn_layer_spec;
 
 typedef enum { CN_OPT_ADAM, CN_OPT_RMSPROP, CN_OPT_SGD } cn_opt_kind;
+#define CN_OPT_KINDS (CN_OPT_SGD + 1)
 
 /* Optimizer settings, Keras defaults from cn_optim_spec_default(). */
 typedef struct {
@@ -60,6 +62,7 @@ typedef enum {
   CN_LOSS_SPARSE_CATEGORICAL, /* integer labels: sparse_categorical_crossentropy */
   CN_LOSS_CATEGORICAL         /* one-hot labels: categorical_crossentropy */
 } cn_loss_kind;
+#define CN_LOSS_KINDS (CN_LOSS_CATEGORICAL + 1)
 
 /* ---- training settings the model file's augment and schedule lines
  * describe; the batcher (augment.h) and the fit loop (optim.h) apply them ---- */
@@ -113,6 +116,7 @@ typedef enum {
   CN_SCHEDULE_COSINE,
   CN_SCHEDULE_ONE_CYCLE
 } cn_schedule_kind;
+#define CN_SCHEDULE_KINDS (CN_SCHEDULE_ONE_CYCLE + 1)
 
 typedef struct {
   cn_schedule_kind kind;
@@ -131,6 +135,7 @@ cn_schedule cn_schedule_default(cn_schedule_kind kind);
 int cn_schedule_check(const cn_schedule *s);
 /* "constant", "exponential", "step", "cosine", "one_cycle". */
 const char *cn_schedule_name(cn_schedule_kind kind);
+const char *const *cn_schedule_names(void); /* the names in the enum's order, NULL-terminated */
 /* The kind named `name`, or CN_EINVAL listing the names. */
 int cn_schedule_parse(const char *name, cn_schedule_kind *out);
 
@@ -146,6 +151,7 @@ typedef struct {
 } cn_train_spec;
 
 typedef enum { CN_CB_CHECKPOINT, CN_CB_REDUCE_LR, CN_CB_EARLY_STOP } cn_callback_kind;
+#define CN_CB_KINDS (CN_CB_EARLY_STOP + 1)
 
 /* A callback line, Keras names and defaults. mode: -1 min, +1 max, 0 auto
  * (max for accuracies, min for losses). */
@@ -243,6 +249,21 @@ const char *cn_layer_kind_name(cn_layer_kind k);  /* the model-file word: "dense
 const char *cn_layer_kind_keras_class(cn_layer_kind k);
 const char *cn_layer_kind_keras_name(cn_layer_kind k);
 const char *cn_act_name(cn_act a);                /* "relu", ..., "linear" for NONE */
+const char *const *cn_act_names(void);            /* in the enum's order, NULL-terminated */
+
+/* The model file's words for optimizers ("adam", "rmsprop", "sgd"), losses
+ * ("sparse_categorical_crossentropy", "categorical_crossentropy") and
+ * callbacks ("checkpoint", "reduce_lr", "early_stop"): one table each
+ * (src/spec/kinds.c), which the parser, the writer, checkpoints
+ * (cnist.optim), config.json, the report and the CLI all use. A kind out
+ * of range is "?". The _names lists are the words in the enum's order,
+ * NULL-terminated, for messages and help texts. */
+const char *cn_opt_name(cn_opt_kind k);
+const char *cn_loss_name(cn_loss_kind k);
+const char *cn_callback_name(cn_callback_kind k);
+const char *const *cn_opt_names(void);
+const char *const *cn_loss_names(void);
+const char *const *cn_callback_names(void);
 
 #ifdef __cplusplus
 }

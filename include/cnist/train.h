@@ -51,6 +51,14 @@ typedef struct {
   cn_confusion confusion;
 } cn_eval_result;
 
+/* `cnist eval --json`'s object as text (malloc'd, caller frees; NULL with
+ * CN_ENOMEM): "dataset", "split", "precision", "loss", "accuracy",
+ * "accuracy_se", "n", "tta_views" (the views averaged per image, 1 without
+ * test-time augmentation), then "confusion_matrix" and "per_class" in
+ * metrics.json's shape, each class named from names when it is not NULL. */
+char *cn_eval_result_json(const cn_eval_result *r, const char *dataset, const char *split, cn_precision precision,
+                          int tta_views, const char *const *names);
+
 /* Evaluates model on images idx[0..count) of set (idx NULL: the first count
  * images) in batches of `batch`, in inference mode. probs (may be NULL)
  * receives count*classes probabilities in the order evaluated. A set whose
@@ -189,6 +197,19 @@ int cn_run_read_dataset(const char *run_dir, char *name, size_t name_size, char 
 /* The run's split settings from config.json: seed, validation fraction and
  * image limits (0: none), so its train/validation split can be rebuilt. */
 int cn_run_read_settings(const char *run_dir, uint64_t *seed, double *val_split, int *limit_train, int *limit_test);
+/* Checks that ds holds the data the run was trained (train) and tested
+ * (test) on: config.json records each set's image count and content
+ * (cn_imageset_fingerprint). CN_EINVAL naming the run's dataset and folder,
+ * ds's, and each set that differs; CN_OK for runs from before the record.
+ * `cnist train --resume` refuses other data with it; `cnist eval` warns. */
+int cn_run_check_data(const char *run_dir, const cn_dataset *ds, int train, int test);
+/* The run folder of one seed of several: base-seedN (`cnist train --seeds
+ * N,... --run-dir base`). CN_EINVAL when it does not fit in size bytes. */
+int cn_run_seed_dir(const char *base, uint64_t seed, char *out, size_t size);
+/* 1 when dir is such a folder (a trailing '/' allowed), with its base in
+ * stem (size bytes); 0 otherwise. `compare` puts the seeds of one base in
+ * one row. */
+int cn_run_seed_stem(const char *dir, char *stem, size_t size);
 /* Every run folder (holding metrics.json) under root, sorted by name;
  * caller frees each string and the array. */
 int cn_run_list(const char *root, char ***dirs, int *count);

@@ -9,22 +9,12 @@
 #define CN_KEY_MODEL "cnist.model"        /* the model file text (cn_spec_write) */
 #define CN_KEY_NAME "cnist.name"          /* the model's name ("custom2") */
 /* Written only with the optimizer state (checkpoints meant for resuming): */
-#define CN_KEY_OPTIM "cnist.optim"        /* "adam", "rmsprop" or "sgd" */
+#define CN_KEY_OPTIM "cnist.optim"        /* cn_opt_name: "adam", "rmsprop" or "sgd" */
 #define CN_KEY_STEPS "cnist.optim.steps"  /* steps taken, decimal */
 #define CN_KEY_LR "cnist.optim.lr"        /* current learning rate, %.9g */
 #define CN_KEY_RNG "cnist.rng.dropout"    /* 4 space-separated 16-digit hex words */
 
 /* Tensors of the optimizer state start with this. */
 #define CN_OPTIM_PREFIX "optim."
-
-/* The name of an optimizer kind in CN_KEY_OPTIM. */
-static inline const char *cn_optim_kind_key(cn_opt_kind kind) {
-  switch (kind) {
-  case CN_OPT_ADAM: return "adam";
-  case CN_OPT_RMSPROP: return "rmsprop";
-  case CN_OPT_SGD: return "sgd";
-  }
-  return "?";
-}
 
 #endif

@@ -103,7 +103,7 @@ static int parse_optim_meta(const cn_st_file *f, const cn_optim *opt, optim_meta
   if (!kind || !steps || !lr || !rng)
     return cn_fail(CN_EFORMAT, "%s: holds no optimizer state (saved for inference, not for resuming): %s missing",
                    f->path, !kind ? CN_KEY_OPTIM : !steps ? CN_KEY_STEPS : !lr ? CN_KEY_LR : CN_KEY_RNG);
-  const char *want = cn_optim_kind_key(cn_optim_get_spec(opt)->kind);
+  const char *want = cn_opt_name(cn_optim_get_spec(opt)->kind);
   name_buf kb;
   if (strcmp(kind, want) != 0)
     return cn_fail(CN_EFORMAT, "%s: holds %s optimizer state, but the optimizer is %s", f->path, shown(kind, kb), want);

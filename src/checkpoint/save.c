@@ -71,7 +71,7 @@ int cn_checkpoint_save(const char *path, cn_model *m, cn_optim *opt, const char 
     snprintf(steps, sizeof steps, "%" PRId64, cn_optim_steps(opt));
     snprintf(lr, sizeof lr, "%.9g", (double)cn_optim_lr(opt));
     snprintf(rng, sizeof rng, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64, s[0], s[1], s[2], s[3]);
-    kv[k++] = CN_KEY_OPTIM, kv[k++] = cn_optim_kind_key(cn_optim_get_spec(opt)->kind);
+    kv[k++] = CN_KEY_OPTIM, kv[k++] = cn_opt_name(cn_optim_get_spec(opt)->kind);
     kv[k++] = CN_KEY_STEPS, kv[k++] = steps;
     kv[k++] = CN_KEY_LR, kv[k++] = lr;
     kv[k++] = CN_KEY_RNG, kv[k++] = rng;

@@ -25,15 +25,20 @@ int cli_float_arg(int argc, char **argv, int *i, double *out, double min, double
 int cli_str_arg(int argc, char **argv, int *i, const char **out);
 /* "--precision fp32|bf16" */
 int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out);
-/* The help line of --precision, shared by train, eval and predict. */
-#define CLI_PRECISION_HELP "  --precision fp32|bf16     multiplies in float32 (default) or bfloat16 (faster; AVX512-BF16 CPUs)\n"
+/* Prints the help line of --precision, shared by train, eval and predict. */
+void cli_precision_help(void);
+/* One of the library's name lists (cn_opt_names, ...; NULL-terminated)
+ * for a message or a help text, in buf: sep between names, last (when not
+ * NULL) before the last one: "adam|rmsprop|sgd", "adam, rmsprop or sgd". */
+const char *cli_join(char *buf, size_t n, const char *const *names, const char *sep, const char *last);
 
 /* Runs cn_fit with a progress display and SIGINT/SIGTERM handling, then
  * prints the final evaluation. Returns the exit code (130 if interrupted). */
 int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r);
-/* Prints the leaderboard of runs, best test accuracy first. format: 0 table,
- * 1 CSV, 2 JSON. Returns the exit code. */
-int cli_print_leaderboard(char **runs, int n, int format);
+/* Prints the leaderboard of runs, by dataset and test set, best test
+ * accuracy first; the seeds of one experiment (DIR-seedN) in one row unless
+ * each_run. format: 0 table, 1 CSV, 2 JSON. Returns the exit code. */
+int cli_print_leaderboard(char **runs, int n, int format, int each_run);
 
 /* Subcommands: argv[0] is the subcommand's name. */
 int cmd_data(int argc, char **argv);

@@ -1,14 +1,75 @@
 /* cnist compare: the study's leaderboard of runs, best test accuracy first. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-static int by_test_accuracy(const void *a, const void *b) {
-  const cn_run_summary *x = a, *y = b;
-  return (x->test_accuracy < y->test_accuracy) - (x->test_accuracy > y->test_accuracy);
+/* One row of the leaderboard: a run, or the seeds of one experiment
+ * (DIR-seedN, cn_run_seed_stem) with the means of their figures. */
+typedef struct {
+  cn_run_summary s;
+  char stem[4096 - 8]; /* the seeds' DIR ("" for a run of its own), with room for "-seed*" in s.dir */
+  int runs;
+  double accuracy_sd; /* over the seeds (sample standard deviation) */
+} row;
+
+/* The seeds of one experiment: the same DIR, model, dataset, test set and precision. */
+static int by_experiment(const void *a, const void *b) {
+  const row *x = a, *y = b;
+  int c = strcmp(x->stem, y->stem);
+  if (!c) c = strcmp(x->s.model, y->s.model);
+  if (!c) c = strcmp(x->s.dataset, y->s.dataset);
+  if (!c) c = (x->s.test_n > y->s.test_n) - (x->s.test_n < y->s.test_n);
+  if (!c) c = (int)x->s.precision - (int)y->s.precision;
+  return c;
+}
+
+/* Grouped by dataset and test set (larger first), then best test accuracy first. */
+static int by_dataset_then_accuracy(const void *a, const void *b) {
+  const cn_run_summary *x = &((const row *)a)->s, *y = &((const row *)b)->s;
+  int c = strcmp(x->dataset, y->dataset);
+  if (!c) c = (x->test_n < y->test_n) - (x->test_n > y->test_n);
+  if (!c) c = (x->test_accuracy < y->test_accuracy) - (x->test_accuracy > y->test_accuracy);
+  return c;
+}
+
+/* Rows [first, first + k) (k >= 2 seeds of one experiment) into rows[first]. */
+static void merge_seeds(row *rows, int first, int k) {
+  row *g = &rows[first];
+  double *fields[] = {&g->s.train_loss, &g->s.train_accuracy, &g->s.val_loss,  &g->s.val_accuracy,
+                      &g->s.test_loss,  &g->s.test_accuracy,  &g->s.train_time};
+  enum { FIELDS = sizeof fields / sizeof fields[0] };
+  double sum[FIELDS] = {0};
+  for (int i = 0; i < k; i++) {
+    const cn_run_summary *r = &rows[first + i].s;
+    const double v[FIELDS] = {r->train_loss, r->train_accuracy, r->val_loss,  r->val_accuracy,
+                              r->test_loss,  r->test_accuracy,  r->train_time};
+    for (int f = 0; f < FIELDS; f++) sum[f] += v[f];
+  }
+  double mean = sum[5] / k, ss = 0;
+  for (int i = 0; i < k; i++) ss += (rows[first + i].s.test_accuracy - mean) * (rows[first + i].s.test_accuracy - mean);
+  for (int f = 0; f < FIELDS; f++) *fields[f] = sum[f] / k;
+  g->runs = k;
+  g->accuracy_sd = sqrt(ss / (k - 1));
+  snprintf(g->s.dir, sizeof g->s.dir, "%s-seed*", g->stem);
+}
+
+/* Puts the seeds of each experiment in one row; returns the rows left. */
+static int group_seeds(row *rows, int n) {
+  qsort(rows, (size_t)n, sizeof *rows, by_experiment);
+  int out = 0;
+  for (int i = 0; i < n;) {
+    int k = 1;
+    while (rows[i].stem[0] && i + k < n && by_experiment(&rows[i], &rows[i + k]) == 0) k++;
+    if (k > 1) merge_seeds(rows, i, k);
+    if (out != i) rows[out] = rows[i];
+    out++;
+    i += k;
+  }
+  return out;
 }
 
 /* One CSV field and its comma, quoted (RFC 4180) when it holds a comma, a
@@ -26,82 +87,115 @@ static void csv_field(const char *s) {
   printf("\",");
 }
 
-int cli_print_leaderboard(char **runs, int n, int format) {
-  cn_run_summary *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+static void print_json(const row *rows, int n) {
+  cJSON *list = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) {
+    const cn_run_summary *r = &rows[i].s;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "run", r->dir);
+    cJSON_AddStringToObject(o, "model", r->model);
+    cJSON_AddStringToObject(o, "dataset", r->dataset);
+    cJSON_AddNumberToObject(o, "test_n", (double)r->test_n);
+    cJSON_AddStringToObject(o, "precision", cn_precision_name(r->precision));
+    cJSON_AddNumberToObject(o, "train_loss", r->train_loss);
+    cJSON_AddNumberToObject(o, "train_accuracy", r->train_accuracy);
+    cJSON_AddNumberToObject(o, "val_loss", r->val_loss);
+    cJSON_AddNumberToObject(o, "val_accuracy", r->val_accuracy);
+    cJSON_AddNumberToObject(o, "test_loss", r->test_loss);
+    cJSON_AddNumberToObject(o, "test_accuracy", r->test_accuracy);
+    if (rows[i].runs > 1) cJSON_AddNumberToObject(o, "test_accuracy_sd", rows[i].accuracy_sd);
+    else cJSON_AddNumberToObject(o, "test_accuracy_se", r->test_accuracy_se);
+    cJSON_AddNumberToObject(o, "weight_number", (double)r->weight_number);
+    cJSON_AddNumberToObject(o, "train_time", r->train_time);
+    cJSON_AddNumberToObject(o, "runs", rows[i].runs);
+    cJSON_AddItemToArray(list, o);
+  }
+  char *text = cJSON_Print(list);
+  if (text) printf("%s\n", text);
+  cJSON_free(text);
+  cJSON_Delete(list);
+}
+
+static void print_csv(const row *rows, int n) {
+  printf("run,model,dataset,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,"
+         "test_accuracy_se,weight_number,train_time,precision,test_n,runs,test_accuracy_sd\n");
+  for (int i = 0; i < n; i++) {
+    const cn_run_summary *r = &rows[i].s;
+    const int one = rows[i].runs == 1;
+    csv_field(r->dir);
+    csv_field(r->model);
+    csv_field(r->dataset);
+    printf("%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy,
+           r->test_loss, r->test_accuracy);
+    if (one) printf("%.6f", r->test_accuracy_se);
+    printf(",%zu,%.2f,%s,%lld,%d,", r->weight_number, r->train_time, cn_precision_name(r->precision),
+           (long long)r->test_n, rows[i].runs);
+    if (!one) printf("%.6f", rows[i].accuracy_sd);
+    putchar('\n');
+  }
+}
+
+/* The table: one block per dataset and test set, a blank line between. */
+static void print_table(const row *rows, int n) {
+  printf("%-12s %-8s %7s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "test_n", "train_loss",
+         "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
+         "run");
+  for (int i = 0; i < n; i++) {
+    const cn_run_summary *r = &rows[i].s;
+    if (i && (strcmp(r->dataset, rows[i - 1].s.dataset) || r->test_n != rows[i - 1].s.test_n)) putchar('\n');
+    char acc[32], model[80], run[4200];
+    snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, rows[i].runs > 1 ? rows[i].accuracy_sd : r->test_accuracy_se);
+    /* a bf16 run says so beside its model; fp32 is the default */
+    snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
+    snprintf(run, sizeof run, rows[i].runs > 1 ? "%s (%d seeds: mean ± sd)" : "%s", r->dir, rows[i].runs);
+    printf("%-12s %-8s %7lld %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
+           (long long)r->test_n, r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, acc,
+           r->weight_number, r->train_time, run);
+  }
+}
+
+int cli_print_leaderboard(char **runs, int n, int format, int each_run) {
+  row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
   if (!rows) return cli_fail("out of memory");
   /* A run that cannot be read is named and left out; the others are listed. */
   int broken = 0, read = 0;
   for (int i = 0; i < n; i++) {
-    if (cn_run_read_summary(runs[i], &rows[read]) == 0) read++;
-    else broken = cli_fail("%s (left out of the leaderboard)", cn_last_error());
-  }
-  n = read;
-  qsort(rows, (size_t)n, sizeof *rows, by_test_accuracy);
-  if (format == 2) {
-    cJSON *list = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) {
-      cJSON *o = cJSON_CreateObject();
-      cJSON_AddStringToObject(o, "run", rows[i].dir);
-      cJSON_AddStringToObject(o, "model", rows[i].model);
-      cJSON_AddStringToObject(o, "dataset", rows[i].dataset);
-      cJSON_AddStringToObject(o, "precision", cn_precision_name(rows[i].precision));
-      cJSON_AddNumberToObject(o, "train_loss", rows[i].train_loss);
-      cJSON_AddNumberToObject(o, "train_accuracy", rows[i].train_accuracy);
-      cJSON_AddNumberToObject(o, "val_loss", rows[i].val_loss);
-      cJSON_AddNumberToObject(o, "val_accuracy", rows[i].val_accuracy);
-      cJSON_AddNumberToObject(o, "test_loss", rows[i].test_loss);
-      cJSON_AddNumberToObject(o, "test_accuracy", rows[i].test_accuracy);
-      cJSON_AddNumberToObject(o, "test_accuracy_se", rows[i].test_accuracy_se);
-      cJSON_AddNumberToObject(o, "weight_number", (double)rows[i].weight_number);
-      cJSON_AddNumberToObject(o, "train_time", rows[i].train_time);
-      cJSON_AddItemToArray(list, o);
-    }
-    char *text = cJSON_Print(list);
-    if (text) printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(list);
-  } else if (format == 1) {
-    printf("run,model,dataset,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,"
-           "test_accuracy_se,weight_number,train_time,precision\n");
-    for (int i = 0; i < n; i++) {
-      const cn_run_summary *r = &rows[i];
-      csv_field(r->dir);
-      csv_field(r->model);
-      csv_field(r->dataset);
-      printf("%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->train_loss, r->train_accuracy, r->val_loss,
-             r->val_accuracy, r->test_loss, r->test_accuracy, r->test_accuracy_se, r->weight_number, r->train_time,
-             cn_precision_name(r->precision));
-    }
-  } else {
-    printf("%-12s %-8s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "train_loss",
-           "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
-           "run");
-    for (int i = 0; i < n; i++) {
-      const cn_run_summary *r = &rows[i];
-      char acc[32], model[80];
-      snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, r->test_accuracy_se);
-      /* a bf16 run says so beside its model; fp32 is the default */
-      snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
-      printf("%-12s %-8s %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
-             r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, acc, r->weight_number,
-             r->train_time, r->dir);
+    if (cn_run_read_summary(runs[i], &rows[read].s) == 0) {
+      rows[read].runs = 1;
+      if (each_run || !cn_run_seed_stem(runs[i], rows[read].stem, sizeof rows[read].stem)) rows[read].stem[0] = '\0';
+      read++;
+    } else {
+      broken = cli_fail("%s (left out of the leaderboard)", cn_last_error());
     }
   }
+  n = group_seeds(rows, read);
+  qsort(rows, (size_t)n, sizeof *rows, by_dataset_then_accuracy);
+  if (format == 2) print_json(rows, n);
+  else if (format == 1) print_csv(rows, n);
+  else print_table(rows, n);
   free(rows);
   return broken;
 }
 
 int cmd_compare(int argc, char **argv) {
-  int format = 0;
+  int format = 0, each_run = 0;
   char **runs = malloc(sizeof(char *) * (size_t)argc);
   int n = 0;
   if (!runs) return cli_fail("out of memory");
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--csv")) format = 1;
     else if (!strcmp(argv[i], "--json")) format = 2;
+    else if (!strcmp(argv[i], "--each-run")) each_run = 1;
     else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      printf("usage: cnist compare [RUN...] [--csv|--json]\n"
-             "The leaderboard of runs (default: every run under runs/), best test accuracy first.\n");
+      printf("usage: cnist compare [RUN...] [--csv|--json] [--each-run]\n"
+             "The leaderboard of runs (default: every run under runs/): one block per dataset and\n"
+             "test set (its size in test_n), best test accuracy first in each. The runs of one\n"
+             "experiment trained with several seeds (DIR-seed1, DIR-seed2, ... from\n"
+             "`cnist train --seeds 1,2 --run-dir DIR`) make one row, DIR-seed*, with the\n"
+             "means of their figures and test_accuracy as mean ± standard deviation over the\n"
+             "seeds (a run of its own shows ± its standard error).\n"
+             "  --csv, --json  machine-readable rows (test_accuracy_sd and runs for the seeds' rows)\n"
+             "  --each-run     one row per run folder, seeds not grouped\n");
       free(runs);
       return 0;
     } else if (argv[i][0] == '-') {
@@ -113,7 +207,7 @@ int cmd_compare(int argc, char **argv) {
   }
   int rc;
   if (n > 0) {
-    rc = cli_print_leaderboard(runs, n, format);
+    rc = cli_print_leaderboard(runs, n, format, each_run);
     free(runs);
     return rc;
   }
@@ -122,7 +216,7 @@ int cmd_compare(int argc, char **argv) {
   int count;
   if (cn_run_list("runs", &found, &count)) return cli_fail("%s (train a model first: cnist train lenet)", cn_last_error());
   if (count == 0) rc = cli_fail("runs: no finished runs yet (train a model first: cnist train lenet)");
-  else rc = cli_print_leaderboard(found, count, format);
+  else rc = cli_print_leaderboard(found, count, format, each_run);
   for (int i = 0; i < count; i++) free(found[i]);
   free(found);
   return rc;

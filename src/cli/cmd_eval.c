@@ -1,13 +1,11 @@
 /* cnist eval: loss, accuracy, confusion matrix and per-class metrics of a
  * run's best weights (or any checkpoint) on one split. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "run/confusion_json.h"
 
 static void print_text(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
                        int views) {
@@ -41,23 +39,14 @@ static void print_text(const cn_eval_result *r, const char *split, const cn_data
   if (n == 0) printf("  none\n");
 }
 
-static void print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
-                       int views) {
-  const cn_confusion *c = &r->confusion;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "dataset", ds->name);
-  cJSON_AddStringToObject(o, "split", split);
-  cJSON_AddStringToObject(o, "precision", cn_precision_name(precision));
-  cJSON_AddNumberToObject(o, "loss", r->loss);
-  cJSON_AddNumberToObject(o, "accuracy", r->accuracy);
-  cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n));
-  cJSON_AddNumberToObject(o, "n", (double)r->n);
-  cJSON_AddNumberToObject(o, "tta_views", views);
-  cn_confusion_add_json(o, c, c->classes <= ds->classes ? ds->class_names : NULL);
-  char *text = cJSON_Print(o);
-  if (text) printf("%s\n", text);
-  cJSON_free(text);
-  cJSON_Delete(o);
+static int print_json(const cn_eval_result *r, const char *split, const cn_dataset *ds, cn_precision precision,
+                      int views) {
+  char *text = cn_eval_result_json(r, ds->name, split, precision, views,
+                                   r->confusion.classes <= ds->classes ? ds->class_names : NULL);
+  if (!text) return cli_fail_last();
+  printf("%s\n", text);
+  free(text);
+  return 0;
 }
 
 int cmd_eval(int argc, char **argv) {
@@ -68,12 +57,14 @@ int cmd_eval(int argc, char **argv) {
     const char *a = argv[i];
     int ok = 1;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      char names[128];
       printf("usage: cnist eval RUN|CHECKPOINT [--split test|val|train] [--dataset D] [--data DIR] [--json]\n"
-             "                  [--batch N] [--tta N] [--precision fp32|bf16]\n\n"
+             "                  [--batch N] [--tta N] [--precision %s]\n\n"
              "  --batch N   images per forward pass (1-65536, default 100; the result does not depend on it)\n"
              "  --tta N     test-time augmentation: the mean of N views of each image (1 to 9: itself,\n"
-             "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n"
-             CLI_PRECISION_HELP);
+             "              one-pixel shifts, +-10 degree rotations, 0.9 and 1.1 zooms; default 1)\n",
+             cli_join(names, sizeof names, cn_precision_names(), "|", NULL));
+      cli_precision_help();
       return 0;
     } else if (!strcmp(a, "--dataset")) ok = cli_str_arg(argc, argv, &i, &dataset);
     else if (!strcmp(a, "--data")) ok = cli_str_arg(argc, argv, &i, &data);
@@ -118,10 +109,14 @@ int cmd_eval(int argc, char **argv) {
     return cli_fail_last();
   }
   cn_dataset ds;
-  if (cn_dataset_load(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
+  int is_test = !strcmp(split, "test"); /* then the training images are not read */
+  if ((is_test ? cn_dataset_load_test : cn_dataset_load)(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
     cn_model_free(m);
     return cli_fail_last();
   }
+  /* Evaluating a run on other data may be meant (--data), but is said. */
+  if (is_run && cn_run_check_data(target, &ds, !is_test, is_test))
+    fprintf(stderr, "cnist: warning: %s\n", cn_last_error());
   int rc = 0;
   cn_eval_result r;
   if (!strcmp(split, "test")) {
@@ -139,7 +134,7 @@ int cmd_eval(int argc, char **argv) {
     }
   }
   if (rc) rc = cli_fail_last();
-  else if (json) print_json(&r, split, &ds, precision, views);
+  else if (json) rc = print_json(&r, split, &ds, precision, views);
   else print_text(&r, split, &ds, precision, views);
   cn_dataset_free(&ds);
   cn_model_free(m);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/format.h"
 
 static const char usage_text[] =
     "usage: cnist models\n"

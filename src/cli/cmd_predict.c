@@ -38,9 +38,9 @@ static int usage_text(void) {
          "  --json               one JSON object: {model, dataset, classes, predictions:\n"
          "                       [{file, top: [{class, name, prob}], probs}]}\n"
          "  --idx FILE --index N also classify image N (from 0) of an IDX images file,\n"
-         "                       as it is (IDX images are already MNIST-style)\n"
-         CLI_PRECISION_HELP "\n"
-         "Exit status 1 when any image could not be read; the others are still classified.\n");
+         "                       as it is (IDX images are already MNIST-style)\n");
+  cli_precision_help();
+  printf("\nExit status 1 when any image could not be read; the others are still classified.\n");
   return 0;
 }
 

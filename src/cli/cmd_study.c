@@ -63,7 +63,7 @@ int cmd_study(int argc, char **argv) {
   if (!runs) rc = cli_fail("out of memory");
   if (done > 0) {
     printf("\n=== leaderboard ===\n");
-    cli_print_leaderboard(runs, done, 0);
+    cli_print_leaderboard(runs, done, 0, 0);
   }
   for (int i = 0; i < done; i++) free(runs[i]);
   free(runs);

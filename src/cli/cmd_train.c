@@ -58,18 +58,20 @@ int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int qu
 }
 
 static int usage_text(void) {
+  char names[128];
   printf("usage: cnist train MODEL [options]\n"
          "       cnist train --resume RUN [--epochs N] [--threads N] [--data DIR] [--quiet]\n\n"
          "MODEL is a zoo name (cnist models) or a model file; its settings are the defaults.\n"
          "  --dataset mnist|fashion   dataset (default mnist)\n"
          "  --data DIR                folder with the four IDX files (raw or .gz)\n"
-         "  --epochs N --batch N --lr X --optimizer adam|rmsprop|sgd\n"
+         "  --epochs N --batch N --lr X --optimizer %s\n"
          "  --val-split F             fraction of train held out for validation (default 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
          "  --seeds N,N,...           one run per seed, one after another (with --run-dir DIR: DIR-seedN)\n"
-         "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n"
-         CLI_PRECISION_HELP
-         "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
+         "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n",
+         cli_join(names, sizeof names, cn_opt_names(), "|", NULL));
+  cli_precision_help();
+  printf("  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
          "  --resume RUN              continue an interrupted run (with --epochs N: train it to N epochs)\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
          "  --limit-test N            evaluate only the first N test images\n"
@@ -108,7 +110,7 @@ static int train_seeds(const cn_spec *spec, const cn_dataset *ds, const cn_fit_o
     char dir[4200];
     o.seed = seeds[k];
     if (base->run_dir) {
-      snprintf(dir, sizeof dir, "%s-seed%llu", base->run_dir, (unsigned long long)seeds[k]);
+      if (cn_run_seed_dir(base->run_dir, seeds[k], dir, sizeof dir)) return cli_fail_last();
       o.run_dir = dir;
     }
     printf("%sSeed %llu (%d of %d)\n", k ? "\n" : "", (unsigned long long)seeds[k], k + 1, n);
@@ -184,12 +186,14 @@ int cmd_train(int argc, char **argv) {
     if (epochs) spec.train.epochs = epochs;
     if (batch) spec.train.batch = batch;
     if (optimizer) {
-      cn_opt_kind k;
-      if (!strcmp(optimizer, "adam")) k = CN_OPT_ADAM;
-      else if (!strcmp(optimizer, "rmsprop")) k = CN_OPT_RMSPROP;
-      else if (!strcmp(optimizer, "sgd")) k = CN_OPT_SGD;
-      else return cli_usage("train: --optimizer wants adam, rmsprop or sgd, not '%s'", optimizer);
-      if (k != spec.train.optim.kind) spec.train.optim = cn_optim_spec_default(k);
+      int k = 0;
+      while (k < CN_OPT_KINDS && strcmp(optimizer, cn_opt_name((cn_opt_kind)k))) k++;
+      if (k == CN_OPT_KINDS) {
+        char names[128];
+        return cli_usage("train: --optimizer wants %s, not '%s'", cli_join(names, sizeof names, cn_opt_names(), ", ", " or "),
+                         optimizer);
+      }
+      if ((cn_opt_kind)k != spec.train.optim.kind) spec.train.optim = cn_optim_spec_default((cn_opt_kind)k);
     }
     if (lr > 0) spec.train.optim.lr = (float)lr;
     use = &spec;

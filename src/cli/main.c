@@ -40,12 +40,28 @@ int cli_str_arg(int argc, char **argv, int *i, const char **out) {
   return 1;
 }
 
+const char *cli_join(char *buf, size_t n, const char *const *names, const char *sep, const char *last) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int k = 0; names[k] && len < n; k++)
+    len += (size_t)snprintf(buf + len, n - len, "%s%s", !k ? "" : names[k + 1] || !last ? sep : last, names[k]);
+  return buf;
+}
+
+void cli_precision_help(void) {
+  char names[64];
+  printf("  --precision %-13s multiplies in float32 (default) or bfloat16 (faster; AVX512-BF16 CPUs)\n",
+         cli_join(names, sizeof names, cn_precision_names(), "|", NULL));
+}
+
 int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out) {
   const char *s;
   if (!cli_str_arg(argc, argv, i, &s)) return 0;
   int p = cn_precision_parse(s);
   if (p < 0) {
-    cli_usage("option %s wants fp32 or bf16, not '%s'", argv[*i - 1], s);
+    char names[64];
+    cli_usage("option %s wants %s, not '%s'", argv[*i - 1],
+              cli_join(names, sizeof names, cn_precision_names(), ", ", " or "), s);
     return 0;
   }
   *out = (cn_precision)p;

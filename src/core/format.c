@@ -1,10 +1,11 @@
 /* Numbers as people read them. */
-#include "core/format.h"
-
 #include <stdio.h>
 #include <string.h>
 
+#include "cnist/core.h"
+
 void cn_format_thousands(char *out, size_t size, double v) {
+  if (size == 0) return;
   char digits[64];
   snprintf(digits, sizeof digits, "%.0f", v);
   const char *d = digits;

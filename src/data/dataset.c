@@ -76,9 +76,10 @@ void cn_imageset_free(cn_imageset *set) {
   memset(set, 0, sizeof *set);
 }
 
-/* Fills paths with folder's four standard files (raw preferred over .gz).
- * On failure writes what is wrong into why and returns CN_ENOTFOUND. */
-static int find_files(const char *folder, char paths[CN_DATA_FILES][4096], char *why, size_t why_size) {
+/* Fills paths[first..] with folder's standard files (raw preferred over
+ * .gz): first 0 for all four, TEST_FILES for the test set's two. On
+ * failure writes what is wrong into why and returns CN_ENOTFOUND. */
+static int find_files(const char *folder, int first, char paths[CN_DATA_FILES][4096], char *why, size_t why_size) {
   struct stat st;
   if (stat(folder, &st) != 0 || !S_ISDIR(st.st_mode)) {
     snprintf(why, why_size, "no such folder");
@@ -86,7 +87,7 @@ static int find_files(const char *folder, char paths[CN_DATA_FILES][4096], char 
   }
   size_t used = 0;
   why[0] = '\0';
-  for (int i = 0; i < CN_DATA_FILES; i++) {
+  for (int i = first; i < CN_DATA_FILES; i++) {
     char gz_name[64];
     snprintf(gz_name, sizeof gz_name, "%s.gz", cn_data_file_names[i]);
     if (cn_data_join(paths[i], sizeof paths[i], folder, cn_data_file_names[i]) != CN_OK) return CN_EINVAL;
@@ -102,6 +103,8 @@ static int find_files(const char *folder, char paths[CN_DATA_FILES][4096], char 
 #define STANDARD_FILES                                                                                   \
   "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte " \
   "(each raw or .gz)"
+#define TEST_FILES 2 /* cn_data_file_names[2] and [3] */
+#define STANDARD_TEST_FILES "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each raw or .gz)"
 
 /* Appends formatted text to buf (size bytes, *used of them taken), cutting
  * it short if it does not fit. */
@@ -117,16 +120,17 @@ static void append(char *buf, size_t size, size_t *used, const char *fmt, ...) {
 }
 
 /* Picks the folder to read: dir when given, else the first of data/<name>
- * and $CNIST_DATA/<name> that holds all four files. */
-static int locate(const char *name, const char *dir, char folder[4096], char paths[CN_DATA_FILES][4096]) {
+ * and $CNIST_DATA/<name> that holds the files from `first` on. */
+static int locate(const char *name, const char *dir, int first, char folder[4096],
+                  char paths[CN_DATA_FILES][4096]) {
+  const char *needs = first ? STANDARD_TEST_FILES : STANDARD_FILES;
   char why[512];
   size_t used = 0;
   if (dir) {
-    int status = find_files(dir, paths, why, sizeof why);
+    int status = find_files(dir, first, paths, why, sizeof why);
     if (status == CN_EINVAL) return cn_fail(CN_EINVAL, "%s: path too long", dir);
     if (status != CN_OK)
-      return cn_fail(CN_ENOTFOUND, "%s: %s; the %s dataset needs " STANDARD_FILES " in that folder", dir, why,
-                     name);
+      return cn_fail(CN_ENOTFOUND, "%s: %s; the %s dataset needs %s in that folder", dir, why, name, needs);
     append(folder, 4096, &used, "%s", dir);
     return CN_OK;
   }
@@ -135,7 +139,7 @@ static int locate(const char *name, const char *dir, char folder[4096], char pat
   char candidate[4096];
   size_t candidate_used = 0;
   append(candidate, sizeof candidate, &candidate_used, "data/%s", name);
-  if (find_files(candidate, paths, why, sizeof why) == CN_OK) {
+  if (find_files(candidate, first, paths, why, sizeof why) == CN_OK) {
     append(folder, 4096, &used, "%s", candidate);
     return CN_OK;
   }
@@ -144,7 +148,7 @@ static int locate(const char *name, const char *dir, char folder[4096], char pat
   if (env && *env) {
     if (cn_data_join(candidate, sizeof candidate, env, name) != CN_OK)
       return cn_fail(CN_EINVAL, "$CNIST_DATA: path too long");
-    if (find_files(candidate, paths, why, sizeof why) == CN_OK) {
+    if (find_files(candidate, first, paths, why, sizeof why) == CN_OK) {
       append(folder, 4096, &used, "%s", candidate);
       return CN_OK;
     }
@@ -154,28 +158,29 @@ static int locate(const char *name, const char *dir, char folder[4096], char pat
   }
   return cn_fail(CN_ENOTFOUND,
                  "the %s dataset was not found: tried %s. Run `cnist data fetch %s`, or pass --data DIR "
-                 "naming a folder that holds " STANDARD_FILES,
-                 name, tried, name);
+                 "naming a folder that holds %s",
+                 name, tried, name, needs);
 }
 
-int cn_dataset_load(const char *name, const char *dir, cn_dataset *out) {
+/* The dataset, or its test set alone (train stays empty) when test_only. */
+static int load(const char *name, const char *dir, int test_only, cn_dataset *out) {
   memset(out, 0, sizeof *out);
   if (!name) name = "mnist";
   const char *const *class_names = cn_dataset_class_names(name);
   if (!class_names) return cn_fail(CN_EINVAL, "unknown dataset '%s' (known: mnist, fashion)", name);
   char folder[4096], paths[CN_DATA_FILES][4096];
-  int status = locate(name, dir, folder, paths);
+  int status = locate(name, dir, test_only ? TEST_FILES : 0, folder, paths);
   if (status != CN_OK) return status;
 
-  status = cn_imageset_load(paths[0], paths[1], CN_MAX_CLASSES, &out->train);
-  if (status != CN_OK) return status;
+  if (!test_only && (status = cn_imageset_load(paths[0], paths[1], CN_MAX_CLASSES, &out->train)) != CN_OK)
+    return status;
   status = cn_imageset_load(paths[2], paths[3], CN_MAX_CLASSES, &out->test);
   if (status != CN_OK) {
     cn_imageset_free(&out->train);
     return status;
   }
-  if (out->train.rows != out->test.rows || out->train.cols != out->test.cols ||
-      out->train.channels != out->test.channels) {
+  if (!test_only && (out->train.rows != out->test.rows || out->train.cols != out->test.cols ||
+      out->train.channels != out->test.channels)) {
     status = cn_fail(CN_EFORMAT, "%s: training images are %dx%dx%d but test images are %dx%dx%d", folder,
                      out->train.rows, out->train.cols, out->train.channels, out->test.rows, out->test.cols,
                      out->test.channels);
@@ -198,6 +203,10 @@ int cn_dataset_load(const char *name, const char *dir, cn_dataset *out) {
   out->class_names = classes <= 10 ? class_names : number_names;
   return CN_OK;
 }
+
+int cn_dataset_load(const char *name, const char *dir, cn_dataset *out) { return load(name, dir, 0, out); }
+
+int cn_dataset_load_test(const char *name, const char *dir, cn_dataset *out) { return load(name, dir, 1, out); }
 
 void cn_dataset_free(cn_dataset *ds) {
   if (!ds) return;

@@ -211,10 +211,15 @@ int cn_model_set_label_smoothing(cn_model *m, float smoothing) {
   return CN_OK;
 }
 
+/* The one table of precision names (config.json, metrics.json, the CLI). */
+static const char *const precisions[CN_PRECISIONS + 1] = {[CN_PRECISION_FP32] = "fp32", [CN_PRECISION_BF16] = "bf16"};
+
+const char *const *cn_precision_names(void) { return precisions; }
+
 int cn_precision_parse(const char *name) {
-  if (name && strcmp(name, "fp32") == 0) return CN_PRECISION_FP32;
-  if (name && strcmp(name, "bf16") == 0) return CN_PRECISION_BF16;
+  for (int p = 0; name && p < CN_PRECISIONS; p++)
+    if (strcmp(name, precisions[p]) == 0) return p;
   return -1;
 }
 
-const char *cn_precision_name(cn_precision p) { return p == CN_PRECISION_BF16 ? "bf16" : "fp32"; }
+const char *cn_precision_name(cn_precision p) { return precisions[p == CN_PRECISION_BF16 ? p : CN_PRECISION_FP32]; }

@@ -232,10 +232,6 @@ static void model_diagram(cn_strbuf *b, const cn_report_run *r) {
   cn_svg_end(b);
 }
 
-static const char *optimizer_name(cn_opt_kind k) {
-  return k == CN_OPT_ADAM ? "adam" : k == CN_OPT_RMSPROP ? "rmsprop" : "sgd";
-}
-
 int cn_report_section_models(cn_strbuf *b, const cn_report_ctx *ctx) {
   cn_strbuf_put(b, "<section id=\"models\">\n<h2>Model structure</h2>\n<p class=\"lead\">Each model's layers from "
                    "input to output, with the shape each one produces (height\xc3\x97width\xc3\x97" "channels, or "
@@ -248,7 +244,7 @@ int cn_report_section_models(cn_strbuf *b, const cn_report_ctx *ctx) {
     const cn_train_spec *t = &r->spec.train;
     cn_strbuf_put(b, "<figure class=\"block\"><h3 style=\"margin-top:0\">");
     cn_strbuf_escaped(b, r->model);
-    cn_strbuf_printf(b, " <small>&middot; %s lr %g &middot; batch %d</small></h3>\n", optimizer_name(t->optim.kind),
+    cn_strbuf_printf(b, " <small>&middot; %s lr %g &middot; batch %d</small></h3>\n", cn_opt_name(t->optim.kind),
                      (double)t->optim.lr, t->batch);
     model_diagram(b, r);
     cn_strbuf_put(b, "</figure>\n");

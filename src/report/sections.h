@@ -6,7 +6,6 @@
 
 #include "cnist/data.h"
 #include "cnist/report.h"
-#include "core/format.h" /* cn_format_thousands */
 #include "report/buf.h"
 #include "report/runs.h"
 

@@ -16,24 +16,17 @@ int cn_run_write_config(const char *dir, const cn_run_config *c) {
   char started[32];
   time_t now = time(NULL);
   strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  cJSON_AddStringToObject(o, "model", c->model);
-  cJSON_AddStringToObject(o, "dataset", c->dataset);
-  cJSON_AddStringToObject(o, "data_dir", c->data_dir);
-  cJSON_AddNumberToObject(o, "seed", (double)c->seed);
-  cJSON_AddNumberToObject(o, "val_split", c->val_split);
-  cJSON_AddNumberToObject(o, "n_train", c->n_train);
-  cJSON_AddNumberToObject(o, "n_val", c->n_val);
-  cJSON_AddNumberToObject(o, "limit_train", c->limit_train);
-  cJSON_AddNumberToObject(o, "limit_test", c->limit_test);
-  cJSON_AddNumberToObject(o, "threads", c->threads);
-  cJSON_AddStringToObject(o, "precision", cn_precision_name(c->precision));
-  cJSON_AddNumberToObject(o, "batch", c->batch);
-  cJSON_AddNumberToObject(o, "epochs", c->epochs);
-  cJSON_AddStringToObject(o, "optimizer", c->optimizer);
-  cJSON_AddNumberToObject(o, "lr", c->lr);
-  cJSON_AddStringToObject(o, "loss", c->loss);
-  cJSON_AddStringToObject(o, "cnist_version", CN_VERSION);
-  cJSON_AddStringToObject(o, "started", started);
+  const cn_run_json_field fields[] = {
+      {"model", c->model, 0}, {"dataset", c->dataset, 0}, {"data_dir", c->data_dir, 0},
+      {"seed", NULL, (double)c->seed}, {"val_split", NULL, c->val_split}, {"n_train", NULL, c->n_train},
+      {"n_val", NULL, c->n_val}, {"limit_train", NULL, c->limit_train}, {"limit_test", NULL, c->limit_test},
+      {"threads", NULL, c->threads}, {"precision", cn_precision_name(c->precision), 0}, {"batch", NULL, c->batch},
+      {"epochs", NULL, c->epochs}, {"optimizer", c->optimizer, 0}, {"lr", NULL, c->lr}, {"loss", c->loss, 0},
+      {"cnist_version", CN_VERSION, 0}, {"started", started, 0}};
+  cn_run_json_add(o, fields, sizeof fields / sizeof fields[0]);
+  const cn_run_json_field data[] = {{"train_images", NULL, c->train_images}, {"train_hash", c->train_hash, 0},
+                                    {"test_images", NULL, c->test_images}, {"test_hash", c->test_hash, 0}};
+  if (c->train_hash[0]) cn_run_json_add(o, data, sizeof data / sizeof data[0]);
   return cn_run_json_write(path, o);
 }
 
@@ -45,6 +38,14 @@ int cn_run_read_dataset(const char *dir, char *name, size_t name_size, char *dat
   if (!rc) rc = cn_run_json_string(o, "dataset", path, name, name_size);
   if (!rc) rc = cn_run_json_string(o, "data_dir", path, data_dir, dir_size);
   cJSON_Delete(o);
+  return rc;
+}
+
+/* A content fingerprint: 16 lowercase hex digits. */
+static int read_hash(const cJSON *o, const char *key, const char *path, char out[17]) {
+  int rc = cn_run_json_string(o, key, path, out, 17);
+  if (!rc && (strlen(out) != 16 || strspn(out, "0123456789abcdef") != 16))
+    rc = cn_fail(CN_EFORMAT, "%s: \"%s\" is \"%s\"; 16 hex digits expected", path, key, out);
   return rc;
 }
 
@@ -74,12 +75,15 @@ int cn_run_read_config(const char *dir, cn_run_config *c) {
   if (!rc) rc = cn_run_json_int(o, "epochs", path, 1, 100000, &epochs);
   if (!rc) rc = cn_run_json_int(o, "limit_train", path, 0, 1 << 30, &limit_train);
   if (!rc) rc = cn_run_json_int(o, "limit_test", path, 0, 1 << 30, &limit_test);
-  c->precision = CN_PRECISION_FP32;
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "precision");
-  if (!rc && v) {
-    int p = cJSON_IsString(v) ? cn_precision_parse(v->valuestring) : -1;
-    if (p < 0) rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
-    else c->precision = (cn_precision)p;
+  if (!rc) rc = cn_run_json_precision(o, path, &c->precision);
+  if (!rc && cJSON_GetObjectItemCaseSensitive(o, "train_hash")) {
+    double train_images = 0, test_images = 0;
+    rc = read_hash(o, "train_hash", path, c->train_hash);
+    if (!rc) rc = read_hash(o, "test_hash", path, c->test_hash);
+    if (!rc) rc = cn_run_json_int(o, "train_images", path, 1, 1 << 30, &train_images);
+    if (!rc) rc = cn_run_json_int(o, "test_images", path, 1, 1 << 30, &test_images);
+    c->train_images = (int)train_images;
+    c->test_images = (int)test_images;
   }
   cJSON_Delete(o);
   c->seed = (uint64_t)seed;
@@ -102,4 +106,26 @@ int cn_run_read_settings(const char *dir, uint64_t *seed, double *val_split, int
   *limit_train = c.limit_train;
   *limit_test = c.limit_test;
   return CN_OK;
+}
+
+/* One set against the run's record of it; "" when they agree. */
+static void compare_set(const char *what, const cn_imageset *set, int images, const char *hash, char *out,
+                        size_t size) {
+  char now[17];
+  cn_imageset_fingerprint(set, now);
+  if (set->n == images && strcmp(now, hash) == 0) return;
+  snprintf(out, size, "its %s set was %d images with content %s, %s holds %d images with content %s", what, images,
+           hash, set->images_path[0] ? set->images_path : "the given one", set->n, now);
+}
+
+int cn_run_check_data(const char *dir, const cn_dataset *ds, int train, int test) {
+  cn_run_config c;
+  int rc = cn_run_read_config(dir, &c);
+  if (rc || !c.train_hash[0]) return rc;
+  char differs[2][8400] = {"", ""};
+  if (train) compare_set("train", &ds->train, c.train_images, c.train_hash, differs[0], sizeof differs[0]);
+  if (test) compare_set("test", &ds->test, c.test_images, c.test_hash, differs[1], sizeof differs[1]);
+  if (!differs[0][0] && !differs[1][0]) return CN_OK;
+  return cn_fail(CN_EINVAL, "%s was trained on %s from %s, not on the data in %s: %s%s%s", dir, c.dataset, c.data_dir,
+                 ds->dir, differs[0], differs[0][0] && differs[1][0] ? "; " : "", differs[1]);
 }

@@ -1,5 +1,8 @@
-/* A confusion matrix and its per-class metrics as JSON. */
+/* A confusion matrix and its per-class metrics as JSON, in metrics.json
+ * and in `cnist eval --json`. */
 #include "run/confusion_json.h"
+
+#include "core/error.h"
 
 void cn_confusion_add_json(cJSON *o, const cn_confusion *c, const char *const *names) {
   cJSON *matrix = cJSON_AddArrayToObject(o, "confusion_matrix");
@@ -18,4 +21,21 @@ void cn_confusion_add_json(cJSON *o, const cn_confusion *c, const char *const *n
     cJSON_AddNumberToObject(k, "support", (double)m.support);
     cJSON_AddItemToArray(per_class, k);
   }
+}
+
+char *cn_eval_result_json(const cn_eval_result *r, const char *dataset, const char *split, cn_precision precision,
+                          int tta_views, const char *const *names) {
+  cJSON *o = cJSON_CreateObject();
+  char *text = NULL;
+  if (o && cJSON_AddStringToObject(o, "dataset", dataset) && cJSON_AddStringToObject(o, "split", split) &&
+      cJSON_AddStringToObject(o, "precision", cn_precision_name(precision)) &&
+      cJSON_AddNumberToObject(o, "loss", r->loss) && cJSON_AddNumberToObject(o, "accuracy", r->accuracy) &&
+      cJSON_AddNumberToObject(o, "accuracy_se", cn_accuracy_se(r->accuracy, r->n)) &&
+      cJSON_AddNumberToObject(o, "n", (double)r->n) && cJSON_AddNumberToObject(o, "tta_views", tta_views)) {
+    cn_confusion_add_json(o, &r->confusion, names);
+    text = cJSON_Print(o);
+  }
+  cJSON_Delete(o);
+  if (!text) cn_fail(CN_ENOMEM, "eval: out of memory for the JSON result");
+  return text;
 }

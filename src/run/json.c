@@ -81,3 +81,19 @@ int cn_run_json_fraction(const cJSON *o, const char *key, const char *path, doub
     rc = cn_fail(CN_EFORMAT, "%s: \"%s\" is %g; a fraction from 0 to 1 expected", path, key, *out);
   return rc;
 }
+
+void cn_run_json_add(cJSON *o, const cn_run_json_field *fields, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (fields[i].text) cJSON_AddStringToObject(o, fields[i].key, fields[i].text);
+    else cJSON_AddNumberToObject(o, fields[i].key, fields[i].number);
+}
+
+int cn_run_json_precision(const cJSON *o, const char *path, cn_precision *out) {
+  *out = CN_PRECISION_FP32;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "precision");
+  if (!v) return CN_OK;
+  int p = cJSON_IsString(v) ? cn_precision_parse(v->valuestring) : -1;
+  if (p < 0) return cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
+  *out = (cn_precision)p;
+  return CN_OK;
+}

@@ -16,24 +16,15 @@ int cn_run_write_metrics(const char *dir, const cn_fit_result *r, const char *mo
   int rc = cn_run_path(dir, CN_RUN_METRICS, path);
   if (rc) return rc;
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "model", model);
-  cJSON_AddStringToObject(o, "dataset", dataset);
-  cJSON_AddStringToObject(o, "precision", cn_precision_name(r->precision));
-  cJSON_AddNumberToObject(o, "train_loss", r->train_loss);
-  cJSON_AddNumberToObject(o, "train_accuracy", r->train_accuracy);
-  cJSON_AddNumberToObject(o, "val_loss", r->val_loss);
-  cJSON_AddNumberToObject(o, "val_accuracy", r->val_accuracy);
-  cJSON_AddNumberToObject(o, "test_loss", r->test_loss);
-  cJSON_AddNumberToObject(o, "test_accuracy", r->test_accuracy);
-  cJSON_AddNumberToObject(o, "test_accuracy_se", r->test_accuracy_se);
-  cJSON_AddNumberToObject(o, "weight_number", (double)r->weight_number);
-  cJSON_AddNumberToObject(o, "total_params", (double)total_params);
-  cJSON_AddNumberToObject(o, "train_time", r->train_time);
-  cJSON_AddNumberToObject(o, "epochs_run", r->epochs_run);
-  cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
-  cJSON_AddNumberToObject(o, "seed", (double)seed);
-  cJSON_AddNumberToObject(o, "classes", cm->classes);
-  cJSON_AddNumberToObject(o, "test_n", (double)r->test_n);
+  const cn_run_json_field fields[] = {
+      {"model", model, 0}, {"dataset", dataset, 0}, {"precision", cn_precision_name(r->precision), 0},
+      {"train_loss", NULL, r->train_loss}, {"train_accuracy", NULL, r->train_accuracy},
+      {"val_loss", NULL, r->val_loss}, {"val_accuracy", NULL, r->val_accuracy}, {"test_loss", NULL, r->test_loss},
+      {"test_accuracy", NULL, r->test_accuracy}, {"test_accuracy_se", NULL, r->test_accuracy_se},
+      {"weight_number", NULL, (double)r->weight_number}, {"total_params", NULL, (double)total_params},
+      {"train_time", NULL, r->train_time}, {"epochs_run", NULL, r->epochs_run}, {"best_epoch", NULL, r->best_epoch},
+      {"seed", NULL, (double)seed}, {"classes", NULL, cm->classes}, {"test_n", NULL, (double)r->test_n}};
+  cn_run_json_add(o, fields, sizeof fields / sizeof fields[0]);
   cn_confusion_add_json(o, cm, NULL);
   return cn_run_json_write(path, o);
 }
@@ -118,13 +109,7 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
       rc = cn_fail(CN_EFORMAT, "%s: \"%s\" is negative (%g)", path, numbers[i].key, *numbers[i].value);
   }
   if (!rc) rc = cn_run_json_int(o, "weight_number", path, 0, 1e15, &weights);
-  s->precision = CN_PRECISION_FP32; /* absent before the option */
-  const cJSON *prec = cJSON_GetObjectItemCaseSensitive(o, "precision");
-  if (!rc && prec) {
-    int p = cJSON_IsString(prec) ? cn_precision_parse(prec->valuestring) : -1;
-    if (p < 0) rc = cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
-    else s->precision = (cn_precision)p;
-  }
+  if (!rc) rc = cn_run_json_precision(o, path, &s->precision);
   if (!rc) rc = cn_run_json_int(o, "epochs_run", path, 1, 1e6, &epochs);
   if (!rc) rc = cn_run_json_int(o, "best_epoch", path, 0, epochs, &best);
   if (!rc) rc = cn_run_json_int(o, "classes", path, 2, CN_MAX_CLASSES, &classes);

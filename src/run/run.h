@@ -51,6 +51,10 @@ typedef struct {
   double val_split, lr;
   int n_train, n_val, threads, batch, epochs, limit_train, limit_test;
   cn_precision precision; /* fp32 where a run from before the option records none */
+  /* The data by content (cn_imageset_fingerprint) and each set's image
+   * count; "" and 0 in runs from before the record. */
+  char train_hash[17], test_hash[17];
+  int train_images, test_images;
 } cn_run_config;
 
 int cn_run_write_config(const char *dir, const cn_run_config *cfg);

@@ -119,17 +119,6 @@ int cn_spec_add_activation(cn_spec *s, cn_act act) {
   return 0;
 }
 
-const char *cn_act_name(cn_act a) {
-  switch (a) {
-    case CN_ACT_NONE: return "linear";
-    case CN_ACT_RELU: return "relu";
-    case CN_ACT_SIGMOID: return "sigmoid";
-    case CN_ACT_TANH: return "tanh";
-    case CN_ACT_SOFTMAX: return "softmax";
-  }
-  return "?";
-}
-
 void cn_callback_spec_default(cn_callback_spec *c, cn_callback_kind kind) {
   memset(c, 0, sizeof *c);
   c->kind = kind;

@@ -21,3 +21,28 @@ static int known(cn_layer_kind k) { return (int)k >= 0 && (int)k < CN_LAYER_KIND
 const char *cn_layer_kind_name(cn_layer_kind k) { return known(k) ? names[k].word : "?"; }
 const char *cn_layer_kind_keras_class(cn_layer_kind k) { return known(k) ? names[k].keras_class : "?"; }
 const char *cn_layer_kind_keras_name(cn_layer_kind k) { return known(k) ? names[k].keras_name : "?"; }
+
+/* One table per name: the parser, the writer, checkpoints, config.json,
+ * the report and the CLI's messages and help all read these. */
+static const char *const optimizers[CN_OPT_KINDS + 1] = {
+    [CN_OPT_ADAM] = "adam", [CN_OPT_RMSPROP] = "rmsprop", [CN_OPT_SGD] = "sgd"};
+static const char *const losses[CN_LOSS_KINDS + 1] = {
+    [CN_LOSS_SPARSE_CATEGORICAL] = "sparse_categorical_crossentropy",
+    [CN_LOSS_CATEGORICAL] = "categorical_crossentropy"};
+static const char *const acts[CN_ACTS + 1] = {[CN_ACT_NONE] = "linear", [CN_ACT_RELU] = "relu",
+                                               [CN_ACT_SIGMOID] = "sigmoid", [CN_ACT_TANH] = "tanh",
+                                               [CN_ACT_SOFTMAX] = "softmax"};
+static const char *const callbacks[CN_CB_KINDS + 1] = {
+    [CN_CB_CHECKPOINT] = "checkpoint", [CN_CB_REDUCE_LR] = "reduce_lr", [CN_CB_EARLY_STOP] = "early_stop"};
+
+const char *const *cn_act_names(void) { return acts; }
+const char *const *cn_opt_names(void) { return optimizers; }
+const char *const *cn_loss_names(void) { return losses; }
+const char *const *cn_callback_names(void) { return callbacks; }
+
+const char *cn_act_name(cn_act a) { return (int)a >= 0 && (int)a < CN_ACTS ? acts[a] : "?"; }
+const char *cn_opt_name(cn_opt_kind k) { return (int)k >= 0 && (int)k < CN_OPT_KINDS ? optimizers[k] : "?"; }
+const char *cn_loss_name(cn_loss_kind k) { return (int)k >= 0 && (int)k < CN_LOSS_KINDS ? losses[k] : "?"; }
+const char *cn_callback_name(cn_callback_kind k) {
+  return (int)k >= 0 && (int)k < CN_CB_KINDS ? callbacks[k] : "?";
+}

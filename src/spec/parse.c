@@ -174,11 +174,9 @@ static int parse_bool(const parser *p, token t, const char *what, int *out) {
 }
 
 static int parse_act(const parser *p, token t, cn_act *out) {
-  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax", NULL};
-  static const cn_act acts[] = {CN_ACT_NONE, CN_ACT_RELU, CN_ACT_SIGMOID, CN_ACT_TANH, CN_ACT_SOFTMAX};
   int i = 0;
-  if (parse_word(p, t, "activation", names, &i)) return CN_EFORMAT;
-  *out = acts[i];
+  if (parse_word(p, t, "activation", cn_act_names(), &i)) return CN_EFORMAT;
+  *out = (cn_act)i;
   return 0;
 }
 
@@ -380,18 +378,15 @@ static int on_activation(parser *p, const line_kind *k, const token *pos, int np
 }
 
 /* An optimizer option that only one optimizer takes. */
-static int optimizer_only(const parser *p, const option *opt, cn_opt_kind have, cn_opt_kind want,
-                          const char *name) {
+static int optimizer_only(const parser *p, const option *opt, cn_opt_kind have, cn_opt_kind want) {
   if (opt && have != want)
     return fail_at(p, opt->key.col, "%.*s applies to optimizer=%s only; remove it or write optimizer=%s",
-                   opt->key.len, opt->key.p, name, name);
+                   opt->key.len, opt->key.p, cn_opt_name(want), cn_opt_name(want));
   return 0;
 }
 
 static int on_train(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
   (void)pos, (void)npos;
-  static const char *const optimizers[] = {"adam", "rmsprop", "sgd", NULL};
-  static const char *const losses[] = {"sparse_categorical_crossentropy", "categorical_crossentropy", NULL};
   cn_train_spec *t = &p->s->train;
   const option *opt;
   int i = 0;
@@ -400,7 +395,7 @@ static int on_train(parser *p, const line_kind *k, const token *pos, int npos, c
   p->train_line = p->line;
   cn_opt_kind kind = CN_OPT_ADAM;
   if ((opt = find_opt(o, nopt, "optimizer"))) {
-    if (parse_word(p, opt->val, "optimizer", optimizers, &i)) return CN_EFORMAT;
+    if (parse_word(p, opt->val, "optimizer", cn_opt_names(), &i)) return CN_EFORMAT;
     kind = (cn_opt_kind)i;
   }
   t->optim = cn_optim_spec_default(kind); /* the other options override its defaults */
@@ -414,15 +409,15 @@ static int on_train(parser *p, const line_kind *k, const token *pos, int npos, c
       parse_int(p, opt->val, "epochs", 1, MAX_EPOCHS, k->example, &t->epochs))
     return CN_EFORMAT;
   if ((opt = find_opt(o, nopt, "loss"))) {
-    if (parse_word(p, opt->val, "loss", losses, &i)) return CN_EFORMAT;
+    if (parse_word(p, opt->val, "loss", cn_loss_names(), &i)) return CN_EFORMAT;
     t->loss = (cn_loss_kind)i;
   }
   const option *mom = find_opt(o, nopt, "momentum"), *nest = find_opt(o, nopt, "nesterov");
   const option *b1 = find_opt(o, nopt, "beta_1"), *b2 = find_opt(o, nopt, "beta_2");
   const option *rho = find_opt(o, nopt, "rho"), *eps = find_opt(o, nopt, "epsilon");
-  if (optimizer_only(p, mom, kind, CN_OPT_SGD, "sgd") || optimizer_only(p, nest, kind, CN_OPT_SGD, "sgd") ||
-      optimizer_only(p, b1, kind, CN_OPT_ADAM, "adam") || optimizer_only(p, b2, kind, CN_OPT_ADAM, "adam") ||
-      optimizer_only(p, rho, kind, CN_OPT_RMSPROP, "rmsprop"))
+  if (optimizer_only(p, mom, kind, CN_OPT_SGD) || optimizer_only(p, nest, kind, CN_OPT_SGD) ||
+      optimizer_only(p, b1, kind, CN_OPT_ADAM) || optimizer_only(p, b2, kind, CN_OPT_ADAM) ||
+      optimizer_only(p, rho, kind, CN_OPT_RMSPROP))
     return CN_EFORMAT;
   if (eps && kind == CN_OPT_SGD)
     return fail_at(p, eps->key.col, "epsilon applies to optimizer=adam or rmsprop only; remove it");
@@ -488,12 +483,11 @@ static int on_augment(parser *p, const line_kind *k, const token *pos, int npos,
 /* `schedule KIND [options]`: each option belongs to the kinds that use it. */
 static int on_schedule(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
   (void)npos;
-  static const char *const kinds[] = {"constant", "exponential", "step", "cosine", "one_cycle", NULL};
   if (p->schedule_line)
     return fail_at(p, 1, "a second schedule line (line %d has one); keep one", p->schedule_line);
   p->schedule_line = p->line;
   int i = 0;
-  if (parse_word(p, pos[0], "schedule", kinds, &i)) return CN_EFORMAT;
+  if (parse_word(p, pos[0], "schedule", cn_schedule_names(), &i)) return CN_EFORMAT;
   cn_schedule *s = &p->s->train.schedule;
   *s = cn_schedule_default((cn_schedule_kind)i);
   const int decays = s->kind == CN_SCHEDULE_EXPONENTIAL || s->kind == CN_SCHEDULE_STEP;
@@ -530,19 +524,19 @@ static int on_schedule(parser *p, const line_kind *k, const token *pos, int npos
 
 static int on_callback(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
   (void)k, (void)npos;
-  static const char *const kinds[] = {"checkpoint", "reduce_lr", "early_stop", NULL};
   static const char *const monitors[] = {"loss", "accuracy", "val_loss", "val_accuracy", NULL};
-  static const char *const allowed[3][8] = {
+  static const char *const allowed[CN_CB_KINDS][8] = {
       {"monitor", "mode", "save_best_only", NULL},
       {"monitor", "factor", "patience", "min_lr", "min_delta", "cooldown", "mode", NULL},
       {"monitor", "patience", "min_delta", "restore_best_weights", "mode", NULL}};
-  static const char *const owner[3] = {"callback checkpoint", "callback reduce_lr", "callback early_stop"};
   const option *opt;
   int i = 0;
-  if (parse_word(p, pos[0], "callback", kinds, &i)) return CN_EFORMAT;
-  if (check_options(p, o, nopt, allowed[i], owner[i])) return CN_EFORMAT;
+  if (parse_word(p, pos[0], "callback", cn_callback_names(), &i)) return CN_EFORMAT;
+  char owner[64];
+  snprintf(owner, sizeof owner, "callback %s", cn_callback_name((cn_callback_kind)i));
+  if (check_options(p, o, nopt, allowed[i], owner)) return CN_EFORMAT;
   if (p->callback_line[i])
-    return fail_at(p, 1, "a second %s (line %d has one); keep one", owner[i], p->callback_line[i]);
+    return fail_at(p, 1, "a second %s (line %d has one); keep one", owner, p->callback_line[i]);
   p->callback_line[i] = p->line;
   cn_callback_spec c;
   cn_callback_spec_default(&c, (cn_callback_kind)i);

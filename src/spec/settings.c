@@ -29,11 +29,13 @@ int cn_augment_check(const cn_augment *a) {
   return rc;
 }
 
-static const char *const names[] = {
+static const char *const names[CN_SCHEDULE_KINDS + 1] = {
     [CN_SCHEDULE_CONSTANT] = "constant", [CN_SCHEDULE_EXPONENTIAL] = "exponential", [CN_SCHEDULE_STEP] = "step",
     [CN_SCHEDULE_COSINE] = "cosine",     [CN_SCHEDULE_ONE_CYCLE] = "one_cycle",
 };
-#define KINDS ((int)(sizeof names / sizeof names[0]))
+#define KINDS CN_SCHEDULE_KINDS
+
+const char *const *cn_schedule_names(void) { return names; }
 
 const char *cn_schedule_name(cn_schedule_kind kind) {
   return (int)kind >= 0 && (int)kind < KINDS ? names[kind] : "?";

@@ -7,7 +7,6 @@
 
 #include "cnist/spec.h"
 #include "core/error.h"
-#include "core/format.h"
 #include "spec/text.h"
 
 /* "(None, 28, 28, 32)" for maps (Keras is channels-last), "(None, 128)" for vectors. */

@@ -59,13 +59,11 @@ static void put_layer(FILE *f, const cn_layer_spec *l) {
 }
 
 static void put_train(FILE *f, const cn_train_spec *t) {
-  static const char *const optimizers[] = {"adam", "rmsprop", "sgd"};
-  static const char *const losses[] = {"sparse_categorical_crossentropy", "categorical_crossentropy"};
   const cn_optim_spec *o = &t->optim;
   cn_optim_spec d = cn_optim_spec_default(o->kind);
-  fprintf(f, "train optimizer=%s", optimizers[o->kind]);
+  fprintf(f, "train optimizer=%s", cn_opt_name(o->kind));
   put_float(f, "lr", o->lr);
-  fprintf(f, " batch=%d epochs=%d loss=%s", t->batch, t->epochs, losses[t->loss]);
+  fprintf(f, " batch=%d epochs=%d loss=%s", t->batch, t->epochs, cn_loss_name(t->loss));
   if (o->kind == CN_OPT_SGD && o->momentum != d.momentum) put_float(f, "momentum", o->momentum);
   if (o->kind == CN_OPT_SGD && o->nesterov) fputs(" nesterov=true", f);
   if (o->kind == CN_OPT_ADAM && o->beta1 != d.beta1) put_float(f, "beta_1", o->beta1);
@@ -105,11 +103,10 @@ static void put_schedule(FILE *f, const cn_schedule *s) {
 }
 
 static void put_callback(FILE *f, const cn_callback_spec *c) {
-  static const char *const kinds[] = {"checkpoint", "reduce_lr", "early_stop"};
   static const char *const modes[] = {"min", "auto", "max"};
   cn_callback_spec d;
   cn_callback_spec_default(&d, c->kind);
-  fprintf(f, "callback %s monitor=%s", kinds[c->kind], c->monitor);
+  fprintf(f, "callback %s monitor=%s", cn_callback_name(c->kind), c->monitor);
   if (c->mode != d.mode) fprintf(f, " mode=%s", modes[c->mode + 1]);
   if (c->kind == CN_CB_CHECKPOINT && c->save_best_only != d.save_best_only)
     fprintf(f, " save_best_only=%s", c->save_best_only ? "true" : "false");
@@ -132,8 +129,7 @@ static int known_monitor(const char monitor[32]) {
 /* The settings the writer turns into words must be ones it knows. */
 static int check_settings(const cn_spec *s) {
   const cn_train_spec *t = &s->train;
-  if (t->optim.kind < CN_OPT_ADAM || t->optim.kind > CN_OPT_SGD || t->loss < CN_LOSS_SPARSE_CATEGORICAL ||
-      t->loss > CN_LOSS_CATEGORICAL)
+  if ((unsigned)t->optim.kind >= CN_OPT_KINDS || (unsigned)t->loss >= CN_LOSS_KINDS)
     return cn_fail(CN_EINVAL, "cn_spec_write: unknown optimizer (%d) or loss (%d)", (int)t->optim.kind,
                    (int)t->loss);
   if (cn_augment_check(&t->augment) || cn_schedule_check(&t->schedule)) return CN_EINVAL;
@@ -141,7 +137,7 @@ static int check_settings(const cn_spec *s) {
     return cn_fail(CN_EINVAL, "cn_spec_write: %d callbacks (at most %d)", s->n_callbacks, CN_MAX_CALLBACKS);
   for (int i = 0; i < s->n_callbacks; i++) {
     const cn_callback_spec *c = &s->callbacks[i];
-    if (c->kind < CN_CB_CHECKPOINT || c->kind > CN_CB_EARLY_STOP || c->mode < -1 || c->mode > 1 ||
+    if ((unsigned)c->kind >= CN_CB_KINDS || c->mode < -1 || c->mode > 1 ||
         !known_monitor(c->monitor))
       return cn_fail(CN_EINVAL, "cn_spec_write: callback %d has an unknown kind (%d), mode (%d) or monitor",
                      i + 1, (int)c->kind, c->mode);

@@ -573,7 +573,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cn_monitor_init(&s->ckpt, s->ckpt_monitor, ckpt_mode, 0.0);
 
   if (opt->resume) {
-    if ((rc = restore_state(s))) return rc;
+    if ((rc = cn_run_check_data(s->dir, s->ds, 1, 1)) || (rc = restore_state(s))) return rc;
     return continue_resumed(s, &cfg);
   }
 
@@ -598,13 +598,11 @@ static int setup(fit_state *s, const cn_spec *spec) {
   rc = cn_write_file_atomic(path, text, strlen(text));
   free(text);
   if (rc) return rc;
-  static const char *const opt_names[] = {"adam", "rmsprop", "sgd"};
   snprintf(cfg.model, sizeof cfg.model, "%s", s->spec.name);
   snprintf(cfg.dataset, sizeof cfg.dataset, "%s", s->ds->name);
   snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", s->ds->dir);
-  snprintf(cfg.optimizer, sizeof cfg.optimizer, "%s", opt_names[s->spec.train.optim.kind]);
-  snprintf(cfg.loss, sizeof cfg.loss, "%s",
-           s->spec.train.loss == CN_LOSS_CATEGORICAL ? "categorical_crossentropy" : "sparse_categorical_crossentropy");
+  snprintf(cfg.optimizer, sizeof cfg.optimizer, "%s", cn_opt_name(s->spec.train.optim.kind));
+  snprintf(cfg.loss, sizeof cfg.loss, "%s", cn_loss_name(s->spec.train.loss));
   cfg.seed = seed;
   cfg.val_split = val_split;
   cfg.lr = s->spec.train.optim.lr;
@@ -616,6 +614,10 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cfg.limit_train = limit_train;
   cfg.limit_test = limit_test;
   cfg.precision = precision;
+  cn_imageset_fingerprint(&s->ds->train, cfg.train_hash);
+  cn_imageset_fingerprint(&s->ds->test, cfg.test_hash);
+  cfg.train_images = s->ds->train.n;
+  cfg.test_images = s->ds->test.n;
   if ((rc = cn_run_write_config(s->dir, &cfg))) return rc;
   if ((rc = cn_run_write_history(s->dir, s->history, 0))) return rc;
   /* A run always holds a checkpoint it can resume from. */

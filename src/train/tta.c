@@ -7,6 +7,7 @@
 #include "cnist/ensemble.h"
 #include "core/error.h"
 #include "data/augment.h"
+#include "train/evaluate.h"
 
 /* A view as the warp takes it: the inverse mapping's matrix and the shift
  * of the content. */
@@ -36,12 +37,9 @@ int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int cou
   if (views == 1) return cn_evaluate(m, set, idx, count, batch, probs, out);
   int classes = cn_model_outputs(m);
   const cn_spec *spec = cn_model_spec(m);
-  int rc = cn_imageset_check(set, spec->in_h, spec->in_w, spec->in_c, classes);
+  int rc = cn_eval_begin(m, set, count, batch, out);
   if (rc) return rc;
-  if (batch <= 0 || count < 0 || count > set->n) return cn_fail(CN_EINVAL, "evaluate: bad batch %d or count %d", batch, count);
   size_t in = (size_t)cn_model_inputs(m), plane = (size_t)spec->in_h * (size_t)spec->in_w;
-  rc = cn_model_reserve(m, batch);
-  if (rc) return rc;
   float *x = malloc(sizeof(float) * in * (size_t)batch), *xv = malloc(sizeof(float) * in * (size_t)batch);
   float *p = malloc(sizeof(float) * (size_t)classes * (size_t)batch);
   double *mean = malloc(sizeof(double) * (size_t)classes * (size_t)batch);
@@ -50,7 +48,6 @@ int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int cou
     rc = cn_fail(CN_ENOMEM, "evaluate: out of memory for a batch of %d", batch);
     goto done;
   }
-  cn_confusion_init(&out->confusion, classes);
   double loss_sum = 0.0, ignored_loss = 0.0;
   int correct = 0, ignored_correct = 0;
   for (int start = 0; start < count && !rc; start += batch) {
@@ -65,20 +62,15 @@ int cn_evaluate_tta(cn_model *m, const cn_imageset *set, const int *idx, int cou
       rc = cn_model_eval_batch(m, xv, labels, n, p, &ignored_loss, &ignored_correct);
       for (size_t j = 0; j < (size_t)n * (size_t)classes && !rc; j++) mean[j] += p[j];
     }
-    for (int i = 0; i < n && !rc; i++) {
+    if (rc) break;
+    for (int i = 0; i < n; i++) {
       float *row = p + (size_t)i * (size_t)classes;
       for (int k = 0; k < classes; k++) row[k] = (float)(mean[(size_t)i * classes + k] / views);
-      int best = cn_probs_argmax(row, classes);
-      correct += best == labels[i];
       loss_sum -= log(fmax(mean[(size_t)i * classes + labels[i]] / views, 1e-30));
-      cn_confusion_add(&out->confusion, labels[i], best);
     }
-    if (probs && !rc)
-      for (size_t j = 0; j < (size_t)n * (size_t)classes; j++) probs[(size_t)start * (size_t)classes + j] = p[j];
+    correct += cn_eval_tally(out, p, labels, n, probs, start);
   }
-  out->n = count;
-  out->loss = count ? loss_sum / count : 0.0;
-  out->accuracy = count ? (double)correct / count : 0.0;
+  cn_eval_end(out, count, loss_sum, correct);
 done:
   free(x);
   free(xv);

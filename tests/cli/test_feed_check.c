@@ -8,28 +8,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "test.h"
+#include "cli/cli_run.h"
 
-#define CNIST CN_BINARY_DIR "/cnist"
-
-static int run(const char *args) {
-  char cmd[8192];
-  snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out.txt' 2>&1", CNIST, args, CN_TEST_TMP);
-  int status = system(cmd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int output_has(const char *needle) {
-  FILE *f = fopen(CN_TEST_TMP "/out.txt", "rb");
-  if (!f) return 0;
-  static char buf[1 << 17];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  int found = strstr(buf, needle) != NULL;
-  if (!found) fprintf(stderr, "output lacks \"%s\":\n%s\n", needle, buf);
-  return found;
-}
+static int run(const char *args) { return cli_run_shell("", args); }
 
 static void put_u32(FILE *f, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) fputc((int)(v >> s) & 0xff, f);
@@ -77,11 +58,11 @@ int main(void) {
   for (int i = 0; i < 2; i++) {
     snprintf(args, sizeof args, "train %s --data '%s' %s", models[i], d32, common);
     CHECK(run(args) == 1);
-    CHECK(output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32/train-images-idx3-ubyte holds 32x32x1"));
+    CHECK(cli_output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32/train-images-idx3-ubyte holds 32x32x1"));
   }
   snprintf(args, sizeof args, "train lenet --data '%s' %s", d32c, common);
   CHECK(run(args) == 1);
-  CHECK(output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32c/train-images-idx3-ubyte holds 32x32x3"));
+  CHECK(cli_output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32c/train-images-idx3-ubyte holds 32x32x3"));
 
   /* A model file whose input is not the data's, on 28x28x1 data: 32x32x1 and 28x28x3. */
   const char *inputs[] = {"32x32x1", "28x28x3"};
@@ -97,13 +78,13 @@ int main(void) {
     char needle[4200];
     snprintf(needle, sizeof needle, "the model takes %s images; %s/train-images-idx3-ubyte holds 28x28x1", inputs[i],
              d47);
-    CHECK(output_has(needle));
+    CHECK(cli_output_has(needle));
   }
 
   /* 47 classes on a 10-output model: refused with both numbers. */
   snprintf(args, sizeof args, "train mlp --data '%s' %s", d47, common);
   CHECK(run(args) == 1);
-  CHECK(output_has("/d47/train-labels-idx1-ubyte: label 10 (item 10) is beyond the model's 10 outputs"));
+  CHECK(cli_output_has("/d47/train-labels-idx1-ubyte: label 10 (item 10) is beyond the model's 10 outputs"));
 
   /* ... and trains on a model with 47 outputs; eval of the run reads the same data. */
   const char *model47 = CN_TEST_TMP "/mlp47.model";
@@ -116,13 +97,13 @@ int main(void) {
   snprintf(args, sizeof args, "train '%s' --data '%s' %s", model47, d47, common);
   CHECK(run(args) == 0);
   CHECK(run("eval '" CN_TEST_TMP "/run' --json") == 0);
-  CHECK(output_has("\"name\":\t\"46\""));
+  CHECK(cli_output_has("\"name\":\t\"46\""));
   /* eval of that checkpoint on 32x32 data: refused. */
   snprintf(args, sizeof args, "eval '" CN_TEST_TMP "/run' --data '%s'", d32);
   CHECK(run(args) == 1);
-  CHECK(output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32/t10k-images-idx3-ubyte holds 32x32x1"));
+  CHECK(cli_output_has("the model takes 28x28x1 images; " CN_TEST_TMP "/d32/t10k-images-idx3-ubyte holds 32x32x1"));
   /* predict --idx of a 3-channel file: refused. */
   CHECK(run("predict '" CN_TEST_TMP "/run' --idx '" CN_TEST_TMP "/d32c/t10k-images-idx3-ubyte' --index 0") == 1);
-  CHECK(output_has("holds 32x32x3"));
+  CHECK(cli_output_has("holds 32x32x3"));
   return test_summary();
 }

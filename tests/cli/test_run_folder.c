@@ -3,9 +3,6 @@
  * with seconds=1e300, --resume with --epochs, with options it cannot take,
  * after config.json or model.model was edited, in a read-only folder, and
  * of a finished run; compare with a broken run and a comma in a path. */
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,38 +11,13 @@
 
 #include "cnist.h"
 #include "core/file.h"
-#include "test.h"
+#include "cli/cli_run.h"
 
-extern char **environ;
-#define CNIST CN_BINARY_DIR "/cnist"
 #define TMP CN_TEST_TMP
-#define OUT TMP "/out.txt"
 #define QUICK "--data", CN_TEST_DATA_DIR "/mnist", "--limit-train", "600", "--limit-test", "100", "--threads", "1", \
               "--quiet"
 
-static char output[1 << 16];
-
-/* Runs cnist with args (prefix: a command put before it, or ""); keeps its
- * output in `output` and returns its exit status. */
-static int run_as(const char *prefix, const char *const *args) {
-  char cmd[8192];
-  snprintf(cmd, sizeof cmd, "%s'%s'", prefix, CNIST);
-  for (int i = 0; args[i]; i++) {
-    strcat(cmd, " '");
-    strcat(cmd, args[i]);
-    strcat(cmd, "'");
-  }
-  strcat(cmd, " 2>&1");
-  return test_run_command(cmd, output, sizeof output);
-}
-
-static int run(const char *const *args) { return run_as("", args); }
-
-static int has(const char *needle) {
-  int found = strstr(output, needle) != NULL;
-  if (!found) fprintf(stderr, "output lacks \"%s\":\n%s\n", needle, output);
-  return found;
-}
+static int run(const char *const *args) { return cli_run_args("", args); }
 
 static char *slurp(const char *path) {
   char *text = NULL;
@@ -85,16 +57,10 @@ static int train_one(const char *dir) {
 
 static void test_two_trains(void) {
   const char *dir = TMP "/shared";
-  char *first[] = {CNIST, "train", "mlp", "--epochs", "30", "--run-dir", (char *)dir, "--data",
-                   CN_TEST_DATA_DIR "/mnist", "--limit-train", "6000", "--limit-test", "100", "--threads", "1",
-                   "--quiet", NULL};
-  pid_t pid;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, TMP "/first.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  CHECK(posix_spawn(&pid, CNIST, &fa, NULL, first, environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const char *first[] = {"train", "mlp", "--epochs", "30", "--run-dir", dir, "--data", CN_TEST_DATA_DIR "/mnist",
+                         "--limit-train", "6000", "--limit-test", "100", "--threads", "1", "--quiet", NULL};
+  pid_t pid = cli_spawn(first, TMP "/first.txt");
+  CHECK(pid > 0);
   /* Wait until the first run holds the lock (its pid is in the lock file). */
   struct timespec pause = {0, 10 * 1000 * 1000};
   char *lock = NULL;
@@ -108,16 +74,13 @@ static void test_two_trains(void) {
   CHECK(lock && atol(lock) == (long)pid);
   free(lock);
   const char *second[] = {"train", "lenet", "--epochs", "1", "--run-dir", dir, QUICK, NULL};
-  CHECK(run(second) == 1 && has("another cnist") && has(holder));
-  kill(pid, SIGINT);
-  int status;
-  waitpid(pid, &status, 0);
-  CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+  CHECK(run(second) == 1 && cli_output_has("another cnist") && cli_output_has(holder));
+  CHECK(cli_interrupt(pid) == 130);
   char *config = slurp(TMP "/shared/config.json");
   CHECK(config && strstr(config, "\"model\":\t\"mlp\""));
   free(config);
   /* The folder now holds a run: a new one is refused, resuming it is not. */
-  CHECK(run(second) == 1 && has("already holds a run"));
+  CHECK(run(second) == 1 && cli_output_has("already holds a run"));
 }
 
 static void test_foreign_files(void) {
@@ -125,8 +88,8 @@ static void test_foreign_files(void) {
   mkdir(dir, 0777);
   CHECK(put(TMP "/mine/config.json", "{\"my\": \"own settings\"}\n") == 0);
   CHECK(put(TMP "/mine/history.csv", "year,sales\n2024,3\n") == 0);
-  CHECK(train_one(dir) == 1 && has("holds a config.json that cnist did not write"));
-  CHECK(train_one(dir) == 1 && has("holds a config.json that cnist did not write")); /* and again */
+  CHECK(train_one(dir) == 1 && cli_output_has("holds a config.json that cnist did not write"));
+  CHECK(train_one(dir) == 1 && cli_output_has("holds a config.json that cnist did not write")); /* and again */
   struct stat st;
   CHECK(stat(TMP "/mine/.cnist.lock", &st) != 0);
   char *config = slurp(TMP "/mine/config.json"), *history = slurp(TMP "/mine/history.csv");
@@ -144,7 +107,7 @@ static void test_resume(void) {
   CHECK(train_one(dir) == 0);
   char *metrics = slurp(TMP "/run/metrics.json");
   const char *again[] = {"train", "--resume", dir, "--quiet", NULL};
-  CHECK(run(again) == 1 && has("had finished (1 of 1 epochs") && has("--epochs"));
+  CHECK(run(again) == 1 && cli_output_has("had finished (1 of 1 epochs") && cli_output_has("--epochs"));
   char *after = slurp(TMP "/run/metrics.json");
   CHECK(metrics && after && !strcmp(metrics, after));
   free(metrics);
@@ -156,7 +119,7 @@ static void test_resume(void) {
     const char *args[] = {"train", "--resume", dir, "--epochs", "2", refused[i][0], refused[i][1], NULL};
     char want[64];
     snprintf(want, sizeof want, "%s cannot change in a resumed run", refused[i][0]);
-    CHECK(run(args) == 2 && has(want));
+    CHECK(run(args) == 2 && cli_output_has(want));
   }
 
   char *history = slurp(TMP "/run/history.csv");
@@ -168,9 +131,9 @@ static void test_resume(void) {
   }
   free(history);
   const char *fewer[] = {"train", "--resume", dir, "--epochs", "1", "--quiet", NULL};
-  CHECK(run(fewer) == 1 && has("had finished"));
+  CHECK(run(fewer) == 1 && cli_output_has("had finished"));
   const char *extend[] = {"train", "--resume", dir, "--epochs", "2", "--threads", "1", "--quiet", NULL};
-  CHECK(run(extend) == 0 && has("2 epochs planned, 2 run"));
+  CHECK(run(extend) == 0 && cli_output_has("2 epochs planned, 2 run"));
   history = slurp(TMP "/run/history.csv");
   CHECK(history && count_lines(history) == 3 && strstr(history, "\n2,"));
   char row[512];
@@ -183,7 +146,7 @@ static void test_resume(void) {
   free(model);
   free(config);
   const char *back[] = {"train", "--resume", dir, "--epochs", "1", "--quiet", NULL};
-  CHECK(run(back) == 1 && has("has trained 2 epochs already; --epochs 1"));
+  CHECK(run(back) == 1 && cli_output_has("has trained 2 epochs already; --epochs 1"));
 }
 
 /* config.json or model.model edited after the run started: the message
@@ -193,19 +156,19 @@ static void test_edited_files(void) {
   CHECK(train_one(dir) == 0);
   const char *extend[] = {"train", "--resume", dir, "--epochs", "2", "--quiet", NULL};
   CHECK(edit(TMP "/edited/config.json", "\"seed\":\t1,", "\"seed\":\t5,") == 0);
-  CHECK(run(extend) == 1 && has("edited/config.json: seed is 5, but") && has("last.safetensors was trained with seed 1"));
+  CHECK(run(extend) == 1 && cli_output_has("edited/config.json: seed is 5, but") && cli_output_has("last.safetensors was trained with seed 1"));
   CHECK(edit(TMP "/edited/config.json", "\"seed\":\t5,", "\"seed\":\t1,") == 0);
   CHECK(edit(TMP "/edited/config.json", "\"val_split\":\t0.15,", "\"val_split\":\t0.25,") == 0);
-  CHECK(run(extend) == 1 && has("edited/config.json: n_train"));
+  CHECK(run(extend) == 1 && cli_output_has("edited/config.json: n_train"));
   CHECK(edit(TMP "/edited/config.json", "\"val_split\":\t0.25,", "\"val_split\":\t0.15,") == 0);
   CHECK(edit(TMP "/edited/model.model", "epochs=1", "epochs=3") == 0);
-  CHECK(run(extend) == 1 && has("edited/config.json: epochs is 1, but") && has("model.model says epochs=3"));
+  CHECK(run(extend) == 1 && cli_output_has("edited/config.json: epochs is 1, but") && cli_output_has("model.model says epochs=3"));
   CHECK(edit(TMP "/edited/model.model", "epochs=3", "epochs=1") == 0);
   CHECK(edit(TMP "/edited/config.json", "\"seed\":\t1,", "\"seed\":\t1e400,") == 0);
-  CHECK(run(extend) == 1 && has("edited/config.json: \"seed\" is not a finite number"));
+  CHECK(run(extend) == 1 && cli_output_has("edited/config.json: \"seed\" is not a finite number"));
   CHECK(edit(TMP "/edited/config.json", "\"seed\":\t1e400,", "\"seed\":\t1,") == 0);
   CHECK(edit(TMP "/edited/config.json", "{", "{,") == 0);
-  CHECK(run(extend) == 1 && has("edited/config.json:1: malformed JSON"));
+  CHECK(run(extend) == 1 && cli_output_has("edited/config.json:1: malformed JSON"));
 }
 
 /* Resuming in a folder that cannot be written is refused before training
@@ -219,8 +182,8 @@ static void test_read_only(void) {
   chmod(TMP, 0755);
   const char *prefix = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
   const char *resume[] = {"train", "--resume", dir, "--quiet", NULL};
-  CHECK(run_as(prefix, resume) == 1 && has("readonly: the run folder cannot be written"));
-  CHECK(!strstr(output, "Test accuracy"));
+  CHECK(cli_run_args(prefix, resume) == 1 && cli_output_has("readonly: the run folder cannot be written"));
+  CHECK(!strstr(cli_output, "Test accuracy"));
   chmod(dir, 0755);
 }
 
@@ -230,13 +193,38 @@ static void test_compare(void) {
   mkdir(TMP "/broken", 0777);
   CHECK(put(TMP "/broken/metrics.json", "{\"model\": \"mlp\", \"test_accuracy\": -1}\n") == 0);
   const char *csv[] = {"compare", comma, TMP "/broken", "--csv", NULL};
-  CHECK(run(csv) == 1 && has("\"" TMP "/a,b\",mlp,mnist,") && has("broken/metrics.json: missing \"dataset\"") &&
-        has("left out of the leaderboard"));
+  CHECK(run(csv) == 1 && cli_output_has("\"" TMP "/a,b\",mlp,mnist,") && cli_output_has("broken/metrics.json: missing \"dataset\"") &&
+        cli_output_has("left out of the leaderboard"));
   const char *report[] = {"report", comma, TMP "/broken", "-o", TMP "/report.html", NULL};
-  CHECK(run(report) == 1 && has("broken/metrics.json: missing \"dataset\" (left out of the report)") &&
-        has(TMP "/report.html"));
+  CHECK(run(report) == 1 && cli_output_has("broken/metrics.json: missing \"dataset\" (left out of the report)") &&
+        cli_output_has(TMP "/report.html"));
   struct stat st;
   CHECK(stat(TMP "/report.html", &st) == 0 && st.st_size > 1000);
+}
+
+/* The run records its data by content: resume on other data is refused,
+ * eval on other data says so, naming the run's dataset and folder. */
+static void test_other_data(void) {
+  const char *dir = TMP "/data";
+  CHECK(train_one(dir) == 0);
+  char *config = slurp(TMP "/data/config.json");
+  CHECK(config && strstr(config, "\"train_images\":\t60000") && strstr(config, "\"test_images\":\t10000") &&
+        strstr(config, "\"train_hash\":\t\"1deec127f55a7c18\"") && strstr(config, "\"test_hash\":\t\"baee8c5725c8964b\""));
+  free(config);
+  const char *fashion = CN_TEST_DATA_DIR "/fashion";
+  const char *resume[] = {"train", "--resume", dir, "--epochs", "2", "--data", fashion, "--quiet", NULL};
+  CHECK(run(resume) == 1 && cli_output_has("data was trained on mnist from ") && cli_output_has("not on the data in ") &&
+        cli_output_has("its train set was 60000 images with content 1deec127f55a7c18, ") &&
+        cli_output_has("fashion/train-images-idx3-ubyte") && cli_output_has("; its test set was 10000 images"));
+  const char *eval_other[] = {"eval", dir, "--data", fashion, NULL};
+  CHECK(run(eval_other) == 0 && cli_output_has("cnist: warning: ") && cli_output_has("its test set was 10000 images") &&
+        !strstr(cli_output, "its train set"));
+  const char *eval_val[] = {"eval", dir, "--split", "val", "--data", fashion, NULL};
+  CHECK(run(eval_val) == 0 && cli_output_has("its train set was 60000 images") && !strstr(cli_output, "its test set"));
+  const char *eval_same[] = {"eval", dir, NULL};
+  CHECK(run(eval_same) == 0 && !strstr(cli_output, "warning"));
+  CHECK(edit(TMP "/data/config.json", "\"test_hash\":\t\"baee8c5725c8964b\"", "\"test_hash\":\t\"baee8c\"") == 0);
+  CHECK(run(eval_same) == 1 && cli_output_has("data/config.json: \"test_hash\" is \"baee8c\"; 16 hex digits expected"));
 }
 
 int main(void) {
@@ -247,5 +235,6 @@ int main(void) {
   test_edited_files();
   test_read_only();
   test_compare();
+  test_other_data();
   return test_summary();
 }

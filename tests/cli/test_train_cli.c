@@ -2,9 +2,6 @@
  * leaves a resumable run, --resume finishes it, eval, compare and ensemble
  * read it, and bad arguments give clear errors. */
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,37 +10,12 @@
 
 #include "cnist.h"
 #include "engine/gemm.h"
-#include "test.h"
+#include "cli/cli_run.h"
 #include "core/file.h"
 
-extern char **environ;
-#define CNIST CN_BINARY_DIR "/cnist"
 #define DATA "--data", CN_TEST_DATA_DIR "/mnist"
 
-/* Runs cnist with args, output to CN_TEST_TMP/out.txt; returns the exit status. */
-static int run(const char *const *args) {
-  char cmd[4096] = "'" CNIST "'";
-  for (int i = 0; args[i]; i++) {
-    strcat(cmd, " '");
-    strcat(cmd, args[i]);
-    strcat(cmd, "'");
-  }
-  strcat(cmd, " >'" CN_TEST_TMP "/out.txt' 2>&1");
-  int status = system(cmd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int output_has(const char *needle) {
-  FILE *f = fopen(CN_TEST_TMP "/out.txt", "rb");
-  if (!f) return 0;
-  static char buf[1 << 17];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  int found = strstr(buf, needle) != NULL;
-  if (!found) fprintf(stderr, "output lacks \"%s\":\n%s\n", needle, buf);
-  return found;
-}
+static int run(const char *const *args) { return cli_run_args("", args); }
 
 static int exists(const char *path) {
   struct stat st;
@@ -52,15 +24,10 @@ static int exists(const char *path) {
 
 static void test_interrupt_and_resume(void) {
   const char *run_dir = CN_TEST_TMP "/run";
-  char *argv[] = {CNIST, "train", "mlp", DATA, "--epochs", "3", "--limit-train", "12000", "--threads", "1",
-                  "--run-dir", (char *)run_dir, "--quiet", NULL};
-  pid_t pid;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, CN_TEST_TMP "/train.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  CHECK(posix_spawn(&pid, CNIST, &fa, NULL, argv, environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const char *args[] = {"train", "mlp", DATA, "--epochs", "3", "--limit-train", "12000", "--threads", "1",
+                        "--run-dir", run_dir, "--quiet", NULL};
+  pid_t pid = cli_spawn(args, CN_TEST_TMP "/train.txt");
+  CHECK(pid > 0);
   /* Wait for the first epoch to end (history gets a row), then interrupt. */
   struct timespec pause = {0, 20 * 1000 * 1000};
   char history[4200];
@@ -71,10 +38,7 @@ static void test_interrupt_and_resume(void) {
     nanosleep(&pause, NULL);
   }
   nanosleep(&pause, NULL);
-  kill(pid, SIGINT);
-  int status;
-  waitpid(pid, &status, 0);
-  CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+  CHECK(cli_interrupt(pid) == 130);
   CHECK(exists(CN_TEST_TMP "/run/last.safetensors"));
   CHECK(!exists(CN_TEST_TMP "/run/metrics.json"));
   cn_model *m;
@@ -83,42 +47,42 @@ static void test_interrupt_and_resume(void) {
 
   const char *resume[] = {"train", "--resume", run_dir, "--quiet", NULL};
   CHECK(run(resume) == 0);
-  CHECK(output_has("Test accuracy:"));
+  CHECK(cli_output_has("Test accuracy:"));
   CHECK(exists(CN_TEST_TMP "/run/metrics.json") && exists(CN_TEST_TMP "/run/test_probs.bin"));
 
   const char *eval[] = {"eval", run_dir, "--json", NULL};
   CHECK(run(eval) == 0);
-  CHECK(output_has("\"confusion_matrix\"") && output_has("\"per_class\"") && output_has("\"n\":\t10000"));
+  CHECK(cli_output_has("\"confusion_matrix\"") && cli_output_has("\"per_class\"") && cli_output_has("\"n\":\t10000"));
   const char *eval_val[] = {"eval", run_dir, "--split", "val", NULL};
   CHECK(run(eval_val) == 0);
-  CHECK(output_has("mnist val: loss") && output_has("(n = 1800)") && output_has("most confused pairs"));
+  CHECK(cli_output_has("mnist val: loss") && cli_output_has("(n = 1800)") && cli_output_has("most confused pairs"));
   const char *compare[] = {"compare", run_dir, "--csv", NULL};
   CHECK(run(compare) == 0);
-  CHECK(output_has("run,model,dataset,train_loss") && output_has(",mlp,mnist,"));
+  CHECK(cli_output_has("run,model,dataset,train_loss") && cli_output_has(",mlp,mnist,"));
 }
 
 static void test_bad_arguments(void) {
   const char *no_model[] = {"train", NULL};
-  CHECK(run(no_model) == 2 && output_has("which model?"));
+  CHECK(run(no_model) == 2 && cli_output_has("which model?"));
   const char *bad_model[] = {"train", "no-such-model", DATA, NULL};
-  CHECK(run(bad_model) == 1 && output_has("no-such-model"));
+  CHECK(run(bad_model) == 1 && cli_output_has("no-such-model"));
   const char *bad_epochs[] = {"train", "mlp", "--epochs", "zero", NULL};
-  CHECK(run(bad_epochs) == 2 && output_has("--epochs wants a whole number"));
+  CHECK(run(bad_epochs) == 2 && cli_output_has("--epochs wants a whole number"));
   const char *bad_opt[] = {"train", "mlp", "--optimizer", "adagrad", DATA, NULL};
-  CHECK(run(bad_opt) == 2 && output_has("adam, rmsprop or sgd"));
+  CHECK(run(bad_opt) == 2 && cli_output_has("adam, rmsprop or sgd"));
   const char *no_resume[] = {"train", "--resume", CN_TEST_TMP "/nothing-here", NULL};
-  CHECK(run(no_resume) == 1 && output_has("train: --resume: no run folder named '"
-                                          CN_TEST_TMP "/nothing-here'") && !output_has("config.json"));
+  CHECK(run(no_resume) == 1 && cli_output_has("train: --resume: no run folder named '"
+                                          CN_TEST_TMP "/nothing-here'") && !cli_output_has("config.json"));
   const char *eval_help[] = {"eval", "--help", NULL};
-  CHECK(run(eval_help) == 0 && output_has("[--batch N]") && output_has("--batch N   images per forward pass"));
+  CHECK(run(eval_help) == 0 && cli_output_has("[--batch N]") && cli_output_has("--batch N   images per forward pass"));
   const char *no_run[] = {"eval", CN_TEST_TMP "/nothing-here", NULL};
-  CHECK(run(no_run) == 1 && output_has("nothing-here"));
+  CHECK(run(no_run) == 1 && cli_output_has("nothing-here"));
   const char *bad_split[] = {"eval", CN_TEST_TMP "/run", "--split", "dev", NULL};
-  CHECK(run(bad_split) == 2 && output_has("test, val or train"));
+  CHECK(run(bad_split) == 2 && cli_output_has("test, val or train"));
   const char *bad_tta[] = {"eval", CN_TEST_TMP "/run", "--tta", "10", NULL};
-  CHECK(run(bad_tta) == 2 && output_has("--tta wants a whole number from 1 to 9, not '10'"));
+  CHECK(run(bad_tta) == 2 && cli_output_has("--tta wants a whole number from 1 to 9, not '10'"));
   const char *tta[] = {"eval", CN_TEST_TMP "/run", "--tta", "3", "--json", NULL};
-  CHECK(run(tta) == 0 && output_has("\"tta_views\":\t3"));
+  CHECK(run(tta) == 0 && cli_output_has("\"tta_views\":\t3"));
 }
 
 /* Rewrites `from` as `to` (its first occurrence) in a run's file. */
@@ -147,35 +111,35 @@ static void test_bf16(void) {
   const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "3000", "--threads", "1",
                          "--precision", "bf16", "--run-dir", run_dir, "--quiet", NULL};
   if (!cn_gemm_bf16_available()) {
-    CHECK(run(train) == 1 && output_has("AVX512-BF16"));
+    CHECK(run(train) == 1 && cli_output_has("AVX512-BF16"));
     return;
   }
   CHECK(run(train) == 0);
-  CHECK(output_has("Test accuracy:") && output_has("; bf16 multiplies)"));
+  CHECK(cli_output_has("Test accuracy:") && cli_output_has("; bf16 multiplies)"));
   char *text = NULL;
   CHECK(cn_read_file(CN_TEST_TMP "/bf16/config.json", 1 << 20, &text, NULL) == 0);
   CHECK(text && strstr(text, "\"precision\":\t\"bf16\""));
   free(text);
   const char *resume[] = {"train", "--resume", run_dir, "--precision", "fp32", NULL};
-  CHECK(run(resume) == 2 && output_has("own precision"));
+  CHECK(run(resume) == 2 && cli_output_has("own precision"));
   const char *eval[] = {"eval", run_dir, "--precision", "bf16", NULL};
-  CHECK(run(eval) == 0 && output_has("(n = 10000; bf16 multiplies)"));
+  CHECK(run(eval) == 0 && cli_output_has("(n = 10000; bf16 multiplies)"));
   const char *eval_json[] = {"eval", run_dir, "--json", NULL};
-  CHECK(run(eval_json) == 0 && output_has("\"precision\":\t\"fp32\""));
+  CHECK(run(eval_json) == 0 && cli_output_has("\"precision\":\t\"fp32\""));
   const char *compare[] = {"compare", run_dir, NULL};
-  CHECK(run(compare) == 0 && output_has("mlp bf16"));
+  CHECK(run(compare) == 0 && cli_output_has("mlp bf16"));
   const char *compare_csv[] = {"compare", run_dir, "--csv", NULL};
-  CHECK(run(compare_csv) == 0 && output_has("train_time,precision") && output_has(",bf16"));
+  CHECK(run(compare_csv) == 0 && cli_output_has("train_time,precision") && cli_output_has(",bf16"));
   const char *bad[] = {"eval", run_dir, "--precision", "fp16", NULL};
-  CHECK(run(bad) == 2 && output_has("wants fp32 or bf16, not 'fp16'"));
+  CHECK(run(bad) == 2 && cli_output_has("wants fp32 or bf16, not 'fp16'"));
 
   CHECK(replace_in_file(CN_TEST_TMP "/bf16/metrics.json", "\"bf16\"", "\"fp64\"") == 0);
-  CHECK(run(compare) == 1 && output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
+  CHECK(run(compare) == 1 && cli_output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
   const char *report[] = {"report", run_dir, "-o", CN_TEST_TMP "/bf16-report.html", NULL};
-  CHECK(run(report) == 1 && output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
+  CHECK(run(report) == 1 && cli_output_has("bf16/metrics.json: \"precision\" must be \"fp32\" or \"bf16\""));
   CHECK(replace_in_file(CN_TEST_TMP "/bf16/config.json", "\"bf16\"", "7") == 0);
   const char *resume_bad[] = {"train", "--resume", run_dir, "--quiet", NULL};
-  CHECK(run(resume_bad) == 1 && output_has("bf16/config.json: \"precision\" must be"));
+  CHECK(run(resume_bad) == 1 && cli_output_has("bf16/config.json: \"precision\" must be"));
 }
 
 /* The accuracy metrics.json records for a run. */
@@ -191,21 +155,46 @@ static void test_seeds_and_ensemble(void) {
   const char *a = CN_TEST_TMP "/member-seed1", *b = CN_TEST_TMP "/member-seed2";
   const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "2000", "--limit-test", "400",
                          "--seeds", "1,2", "--threads", "1", "--run-dir", CN_TEST_TMP "/member", "--quiet", NULL};
-  CHECK(run(train) == 0 && output_has("Seed 2 (2 of 2)") && output_has("seed 2, split 85/15"));
+  CHECK(run(train) == 0 && cli_output_has("Seed 2 (2 of 2)") && cli_output_has("seed 2, split 85/15"));
   cn_run_summary sa, sb;
   CHECK(cn_run_read_summary(a, &sa) == 0 && cn_run_read_summary(b, &sb) == 0);
   CHECK(sa.test_accuracy != sb.test_accuracy || sa.train_loss != sb.train_loss); /* two different runs */
+  /* compare puts the two seeds in one row: the means, and the standard
+   * deviation over the seeds; --each-run keeps a row per run. */
+  const char *grouped[] = {"compare", a, b, "--json", NULL};
+  CHECK(run(grouped) == 0);
+  cJSON *rows = cJSON_Parse(cli_output), *g = cJSON_GetArrayItem(rows, 0);
+  CHECK(cJSON_GetArraySize(rows) == 1 && g);
+  if (g) {
+    CHECK(strcmp(cJSON_GetObjectItem(g, "run")->valuestring, CN_TEST_TMP "/member-seed*") == 0);
+    CHECK(cJSON_GetObjectItem(g, "runs")->valueint == 2 && cJSON_GetObjectItem(g, "test_n")->valueint == 400);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "test_accuracy")->valuedouble, (sa.test_accuracy + sb.test_accuracy) / 2, 1e-12);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "test_accuracy_sd")->valuedouble,
+               fabs(sa.test_accuracy - sb.test_accuracy) / sqrt(2), 1e-12);
+    CHECK_NEAR(cJSON_GetObjectItem(g, "train_loss")->valuedouble, (sa.train_loss + sb.train_loss) / 2, 1e-12);
+  }
+  cJSON_Delete(rows);
+  const char *each[] = {"compare", a, b, "--each-run", "--json", NULL};
+  CHECK(run(each) == 0);
+  rows = cJSON_Parse(cli_output);
+  CHECK(cJSON_GetArraySize(rows) == 2);
+  cJSON_Delete(rows);
+  /* with a run on the whole test set: two blocks, the larger test set first */
+  const char *blocks[] = {"compare", a, b, CN_TEST_TMP "/run", NULL};
+  CHECK(run(blocks) == 0 && cli_output_has("test_n") && cli_output_has("member-seed* (2 seeds: mean ± sd)"));
+  const char *whole = strstr(cli_output, " 10000 "), *seeds = strstr(cli_output, "   400 ");
+  CHECK(whole && seeds && whole < seeds && strstr(whole, "\n\n") && strstr(whole, "\n\n") < seeds);
   const char *bad_list[] = {"train", "mlp", "--seeds", "1,,2", NULL};
-  CHECK(run(bad_list) == 2 && output_has("--seeds wants up to 64 whole numbers"));
+  CHECK(run(bad_list) == 2 && cli_output_has("--seeds wants up to 64 whole numbers"));
   const char *twice[] = {"train", "mlp", "--seeds", "3,3", NULL};
-  CHECK(run(twice) == 2 && output_has("names seed 3 twice"));
+  CHECK(run(twice) == 2 && cli_output_has("names seed 3 twice"));
   const char *both[] = {"train", "mlp", "--seeds", "1,2", "--seed", "4", NULL};
-  CHECK(run(both) == 2 && output_has("--seed or --seeds, not both"));
+  CHECK(run(both) == 2 && cli_output_has("--seed or --seeds, not both"));
 
   const char *json[] = {"ensemble", a, b, "--json", NULL};
   CHECK(run(json) == 0);
   char *text = NULL;
-  CHECK(cn_read_file(CN_TEST_TMP "/out.txt", 1 << 22, &text, NULL) == 0);
+  CHECK(cn_read_file(CLI_OUT, 1 << 22, &text, NULL) == 0);
   cJSON *o = text ? cJSON_Parse(text) : NULL;
   free(text);
   CHECK(o != NULL);
@@ -222,24 +211,24 @@ static void test_seeds_and_ensemble(void) {
   CHECK(cJSON_IsNumber(acc) && fabs(acc->valuedouble - (400.0 - cJSON_GetArraySize(wrong)) / 400) < 1e-9);
   cJSON_Delete(o);
   const char *table[] = {"ensemble", a, b, "--show", "2", NULL};
-  CHECK(run(table) == 0 && output_has("Ensemble of 2 runs on the mnist test set (400 images)") &&
-        output_has("ensemble "));
+  CHECK(run(table) == 0 && cli_output_has("Ensemble of 2 runs on the mnist test set (400 images)") &&
+        cli_output_has("ensemble "));
   /* with one view, --tta recomputes exactly what test_probs.bin holds */
   const char *tta1[] = {"ensemble", a, b, "--tta", "1", "--show", "0", NULL};
   CHECK(run(tta1) == 0);
   char *plain = NULL;
-  CHECK(cn_read_file(CN_TEST_TMP "/out.txt", 1 << 22, &plain, NULL) == 0);
+  CHECK(cn_read_file(CLI_OUT, 1 << 22, &plain, NULL) == 0);
   const char *tta2[] = {"ensemble", a, b, "--tta", "2", "--show", "0", NULL};
-  CHECK(run(tta2) == 0 && output_has("each the mean of 2 views"));
+  CHECK(run(tta2) == 0 && cli_output_has("each the mean of 2 views"));
   const char *again[] = {"ensemble", a, b, "--show", "0", NULL};
-  CHECK(run(again) == 0 && plain && output_has(plain));
+  CHECK(run(again) == 0 && plain && cli_output_has(plain));
   free(plain);
   const char *none[] = {"ensemble", NULL};
-  CHECK(run(none) == 2 && output_has("name at least one run folder"));
+  CHECK(run(none) == 2 && cli_output_has("name at least one run folder"));
   const char *missing[] = {"ensemble", a, CN_TEST_TMP "/no-such-run", NULL};
-  CHECK(run(missing) == 1 && output_has("no-such-run/metrics.json"));
+  CHECK(run(missing) == 1 && cli_output_has("no-such-run/metrics.json"));
   const char *other_test_set[] = {"ensemble", a, CN_TEST_TMP "/run", NULL};
-  CHECK(run(other_test_set) == 1 && output_has("not the same test set"));
+  CHECK(run(other_test_set) == 1 && cli_output_has("not the same test set"));
 }
 
 int main(void) {

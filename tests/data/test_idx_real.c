@@ -29,6 +29,21 @@ static int gzip_copy(const char *src, const char *dst) {
   return ok ? 0 : -1;
 }
 
+/* A folder (under the test's temporary one) of gzip copies of MNIST's
+ * standard files from number `first` on (0: all four; 2: the test set's). */
+static void gzip_folder(char dir[4096], const char *name, int first) {
+  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  char src[4096], dst[4096];
+  tmp_path(dir, 4096, name);
+  mkdir(dir, 0777);
+  for (int i = first; i < 4; i++) {
+    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
+    concat(dst, sizeof dst, dir, "/", names[i], ".gz");
+    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
+  }
+}
+
 int main(void) {
   cn_dataset mnist;
   CHECK_MSG(cn_dataset_load("mnist", CN_TEST_DATA_DIR "/mnist", &mnist) == CN_OK, "%s", cn_last_error());
@@ -45,16 +60,8 @@ int main(void) {
   }
 
   /* The same files gzipped: the same bytes come back. */
-  char dir[4096], src[4096], dst[4096];
-  tmp_path(dir, sizeof dir, "mnist-gz");
-  mkdir(dir, 0777);
-  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-  for (int i = 0; i < 4; i++) {
-    concat(src, sizeof src, CN_TEST_DATA_DIR "/mnist/", names[i], "", "");
-    concat(dst, sizeof dst, dir, "/", names[i], ".gz");
-    CHECK_MSG(gzip_copy(src, dst) == 0, "cannot write %s", dst);
-  }
+  char dir[4096];
+  gzip_folder(dir, "mnist-gz", 0);
   cn_dataset gz;
   CHECK_MSG(cn_dataset_load("mnist", dir, &gz) == CN_OK, "%s", cn_last_error());
   CHECK(gz.train.n == 60000 && gz.test.n == 10000 && gz.train.rows == 28 && gz.test.cols == 28);
@@ -65,8 +72,46 @@ int main(void) {
     CHECK(!memcmp(gz.test.labels, mnist.test.labels, 10000));
     check_counts(&gz.train, mnist_train_counts, "mnist.gz train");
     check_counts(&gz.test, mnist_test_counts, "mnist.gz test");
+    /* The content fingerprint runs record (known answers, so a change to
+     * the hash, which would make every recorded run "other data", fails
+     * here), the same for the raw and the gzipped files. */
+    char raw_train[17], raw_test[17], gz_train[17], gz_test[17];
+    cn_imageset_fingerprint(&mnist.train, raw_train);
+    cn_imageset_fingerprint(&mnist.test, raw_test);
+    cn_imageset_fingerprint(&gz.train, gz_train);
+    cn_imageset_fingerprint(&gz.test, gz_test);
+    CHECK_MSG(!strcmp(raw_train, "1deec127f55a7c18") && !strcmp(raw_test, "baee8c5725c8964b"), "%s %s", raw_train,
+              raw_test);
+    CHECK(!strcmp(gz_train, raw_train) && !strcmp(gz_test, raw_test));
+    /* one pixel, one label, or the shape read otherwise: another fingerprint */
+    char other[17];
+    gz.test.pixels[5000 * 784 + 400] ^= 1;
+    cn_imageset_fingerprint(&gz.test, other);
+    CHECK(strcmp(other, raw_test) != 0);
+    gz.test.pixels[5000 * 784 + 400] ^= 1;
+    gz.test.labels[9999] = (uint8_t)((gz.test.labels[9999] + 1) % 10);
+    cn_imageset_fingerprint(&gz.test, other);
+    CHECK(strcmp(other, raw_test) != 0);
+    cn_imageset same_bytes = mnist.test;
+    same_bytes.n = 5000, same_bytes.rows = 56; /* the same bytes as 5000 images of 56x28, half the labels */
+    cn_imageset_fingerprint(&same_bytes, other);
+    CHECK(strcmp(other, raw_test) != 0);
   }
   cn_dataset_free(&gz);
+
+  /* The test set alone, also from a folder holding only the two t10k files. */
+  char only[4096];
+  gzip_folder(only, "mnist-test-only", 2);
+  cn_dataset test_only;
+  CHECK_MSG(cn_dataset_load_test("mnist", only, &test_only) == CN_OK, "%s", cn_last_error());
+  CHECK(test_only.train.n == 0 && test_only.train.pixels == NULL && test_only.test.n == 10000 &&
+        test_only.classes == 10 && test_only.test.rows == 28);
+  if (test_only.test.pixels && mnist.test.pixels)
+    CHECK(!memcmp(test_only.test.pixels, mnist.test.pixels, 10000 * 784) &&
+          !memcmp(test_only.test.labels, mnist.test.labels, 10000));
+  cn_dataset_free(&test_only);
+  cn_dataset all;
+  CHECK_ERROR(cn_dataset_load("mnist", only, &all), CN_ENOTFOUND, "no train-images-idx3-ubyte[.gz], train-labels");
   cn_dataset_free(&mnist);
   CHECK(mnist.train.pixels == NULL && mnist.test.labels == NULL);
 

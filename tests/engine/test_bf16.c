@@ -213,6 +213,9 @@ int main(void) {
   CHECK(cn_precision_parse("bf16") == CN_PRECISION_BF16);
   CHECK(cn_precision_parse("fp16") == -1);
   CHECK(strcmp(cn_precision_name(CN_PRECISION_BF16), "bf16") == 0);
+  for (int p = 0; p < CN_PRECISIONS; p++) /* one table: each name parses back to its precision */
+    CHECK(cn_precision_names()[p] && cn_precision_parse(cn_precision_names()[p]) == p);
+  CHECK(cn_precision_names()[CN_PRECISIONS] == NULL);
   if (!cn_gemm_bf16_available()) {
     net_result r;
     CHECK_ERROR(run_net(CN_PRECISION_BF16, 1, &r), CN_EINVAL, "AVX512-BF16");

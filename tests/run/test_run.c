@@ -1,6 +1,7 @@
 /* src/run: the history writer sizes every row (seconds=1e300), the strict
  * readers name the file and line, the lock refuses a second holder by pid,
  * and a folder of someone else's files is refused. */
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,11 +78,61 @@ static void test_summary_strict(void) {
   CHECK_ERROR(cn_run_read_summary(dir, &s), CN_EFORMAT, "metrics.json: \"train_loss\" is not a finite number");
 }
 
+/* eval --json's object: the evaluation's numbers, then the confusion
+ * matrix and per-class metrics in metrics.json's shape, classes named. */
+static void test_eval_json(void) {
+  cn_eval_result r = {.loss = 0.5, .n = 4};
+  cn_confusion_init(&r.confusion, 2);
+  cn_confusion_add(&r.confusion, 0, 0);
+  cn_confusion_add(&r.confusion, 0, 1);
+  cn_confusion_add(&r.confusion, 1, 1);
+  cn_confusion_add(&r.confusion, 1, 1);
+  r.accuracy = 0.75;
+  const char *names[] = {"zero", "one"};
+  char *text = cn_eval_result_json(&r, "mnist", "val", CN_PRECISION_BF16, 3, names);
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  CHECK(o != NULL);
+  if (!o) {
+    free(text);
+    return;
+  }
+  CHECK(strcmp(cJSON_GetObjectItem(o, "dataset")->valuestring, "mnist") == 0);
+  CHECK(strcmp(cJSON_GetObjectItem(o, "split")->valuestring, "val") == 0);
+  CHECK(strcmp(cJSON_GetObjectItem(o, "precision")->valuestring, "bf16") == 0);
+  CHECK(cJSON_GetObjectItem(o, "n")->valuedouble == 4 && cJSON_GetObjectItem(o, "tta_views")->valuedouble == 3);
+  CHECK_NEAR(cJSON_GetObjectItem(o, "accuracy_se")->valuedouble, sqrt(0.75 * 0.25 / 4), 1e-12);
+  cJSON *m = cJSON_GetObjectItem(o, "confusion_matrix");
+  CHECK(cJSON_GetArraySize(m) == 2 && cJSON_GetArrayItem(cJSON_GetArrayItem(m, 0), 1)->valuedouble == 1 &&
+        cJSON_GetArrayItem(cJSON_GetArrayItem(m, 1), 1)->valuedouble == 2);
+  cJSON *one = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "per_class"), 1);
+  CHECK(one && strcmp(cJSON_GetObjectItem(one, "name")->valuestring, "one") == 0);
+  CHECK_NEAR(cJSON_GetObjectItem(one, "precision")->valuedouble, 2.0 / 3, 1e-12);
+  CHECK(cJSON_GetObjectItem(one, "recall")->valuedouble == 1 && cJSON_GetObjectItem(one, "support")->valuedouble == 2);
+  cJSON_Delete(o);
+  free(text);
+}
+
+/* The folders of `train --seeds`: named once, and told apart from others. */
+static void test_seed_folders(void) {
+  char dir[64], stem[64];
+  CHECK(cn_run_seed_dir("runs/x", 12, dir, sizeof dir) == 0 && strcmp(dir, "runs/x-seed12") == 0);
+  CHECK_ERROR(cn_run_seed_dir("runs/a-long-name", 1, dir, 10), CN_EINVAL, "too long");
+  CHECK(cn_run_seed_stem("runs/x-seed12", stem, sizeof stem) == 1 && strcmp(stem, "runs/x") == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed3/", stem, sizeof stem) == 1 && strcmp(stem, "runs/x") == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("runs/x-seed2b", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("runs/x-7", stem, sizeof stem) == 0);
+  CHECK(cn_run_seed_stem("-seed1", stem, sizeof stem) == 0); /* no base */
+  CHECK(cn_run_seed_stem("runs/x-seed1", stem, 4) == 0);     /* the base does not fit */
+}
+
 int main(void) {
   if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'") != 0) return 1;
   test_history();
   test_lock();
   test_foreign();
   test_summary_strict();
+  test_eval_json();
+  test_seed_folders();
   return test_summary();
 }

@@ -319,7 +319,72 @@ static void test_training_settings(void) {
 #undef BAD
 }
 
+/* Each name table (kinds.c, settings.c) is what the parser takes and the
+ * writer writes, one word per kind in the enum's order. */
+static int list_length(const char *const *names) {
+  int n = 0;
+  while (names[n]) n++;
+  return n;
+}
+
+static void check_word(const char *line, const char *word, int want, int (*kind_of)(const cn_spec *)) {
+  char text[256];
+  snprintf(text, sizeof text, "input 28x28x1\nflatten\ndense 10 activation=softmax\n%s%s\n", line, word);
+  cn_spec s;
+  int rc = cn_spec_parse(text, "n.model", &s);
+  CHECK_MSG(rc == 0, "%s%s: %s", line, word, cn_last_error());
+  if (rc) return;
+  CHECK_MSG(kind_of(&s) == want, "%s%s gave kind %d, not %d", line, word, kind_of(&s), want);
+  char *back = cn_spec_write(&s), needle[128];
+  snprintf(needle, sizeof needle, "%s%s", line, word);
+  CHECK_MSG(back && strstr(back, needle), "the writer lost '%s'", needle);
+  free(back);
+}
+
+static int dense_act_of(const cn_spec *s) { return s->n_layers ? (int)s->layers[s->n_layers - 1].act : -1; }
+static int opt_of(const cn_spec *s) { return (int)s->train.optim.kind; }
+static int loss_of(const cn_spec *s) { return (int)s->train.loss; }
+static int callback_of(const cn_spec *s) { return s->n_callbacks == 1 ? (int)s->callbacks[0].kind : -1; }
+static int schedule_of(const cn_spec *s) { return (int)s->train.schedule.kind; }
+
+static void test_name_tables(void) {
+  CHECK(list_length(cn_opt_names()) == CN_OPT_KINDS);
+  CHECK(list_length(cn_loss_names()) == CN_LOSS_KINDS);
+  CHECK(list_length(cn_callback_names()) == CN_CB_KINDS);
+  CHECK(list_length(cn_schedule_names()) == CN_SCHEDULE_KINDS);
+  CHECK(strcmp(cn_opt_name(CN_OPT_RMSPROP), "rmsprop") == 0);
+  CHECK(strcmp(cn_loss_name(CN_LOSS_CATEGORICAL), "categorical_crossentropy") == 0);
+  CHECK(strcmp(cn_callback_name(CN_CB_EARLY_STOP), "early_stop") == 0);
+  CHECK(strcmp(cn_opt_name((cn_opt_kind)CN_OPT_KINDS), "?") == 0);
+  CHECK(strcmp(cn_loss_name((cn_loss_kind)-1), "?") == 0);
+  CHECK(strcmp(cn_callback_name((cn_callback_kind)CN_CB_KINDS), "?") == 0);
+  CHECK(list_length(cn_act_names()) == CN_ACTS && strcmp(cn_act_name(CN_ACT_NONE), "linear") == 0);
+  for (int k = CN_ACT_NONE + 1; k < CN_ACTS; k++) { /* linear is the default, which the writer leaves out */
+    CHECK(strcmp(cn_act_names()[k], cn_act_name((cn_act)k)) == 0);
+    check_word("dense 10 activation=", cn_act_name((cn_act)k), k, dense_act_of);
+  }
+  for (int k = 0; k < CN_OPT_KINDS; k++) {
+    CHECK(strcmp(cn_opt_names()[k], cn_opt_name((cn_opt_kind)k)) == 0);
+    check_word("train optimizer=", cn_opt_name((cn_opt_kind)k), k, opt_of);
+  }
+  for (int k = 0; k < CN_LOSS_KINDS; k++) {
+    CHECK(strcmp(cn_loss_names()[k], cn_loss_name((cn_loss_kind)k)) == 0);
+    check_word("train optimizer=adam lr=0.001 batch=32 epochs=10 loss=", cn_loss_name((cn_loss_kind)k), k, loss_of);
+  }
+  for (int k = 0; k < CN_CB_KINDS; k++) {
+    CHECK(strcmp(cn_callback_names()[k], cn_callback_name((cn_callback_kind)k)) == 0);
+    check_word("callback ", cn_callback_name((cn_callback_kind)k), k, callback_of);
+  }
+  /* constant is the default, which the writer leaves out */
+  CHECK(strcmp(cn_schedule_names()[CN_SCHEDULE_CONSTANT], "constant") == 0);
+  for (int k = CN_SCHEDULE_CONSTANT + 1; k < CN_SCHEDULE_KINDS; k++) {
+    CHECK(strcmp(cn_schedule_names()[k], cn_schedule_name((cn_schedule_kind)k)) == 0);
+    check_word("schedule ", cn_schedule_name((cn_schedule_kind)k), k, schedule_of);
+  }
+}
+
 int main(void) {
+  test_name_tables();
   test_accepts();
   test_training_settings();
   test_errors();
