@@ -1,5 +1,6 @@
 /* cnist compare: the study's leaderboard of runs, best test accuracy first. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@ static void csv_field(const char *s) {
     putchar(*s);
   }
   printf("\",");
+}
+
+/* A validation figure, or `none` for a run without validation (NaN). */
+static void val_cell(char *out, size_t size, const char *fmt, double v, const char *none) {
+  if (isnan(v)) snprintf(out, size, "%s", none);
+  else snprintf(out, size, fmt, v);
 }
 
 int cli_print_leaderboard(char **runs, int n, int format) {
@@ -68,24 +75,31 @@ int cli_print_leaderboard(char **runs, int n, int format) {
       csv_field(r->dir);
       csv_field(r->model);
       csv_field(r->dataset);
-      printf("%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->train_loss, r->train_accuracy, r->val_loss,
-             r->val_accuracy, r->test_loss, r->test_accuracy, r->test_accuracy_se, r->weight_number, r->train_time,
+      char vl[32], va[32];
+      val_cell(vl, sizeof vl, "%.6f", r->val_loss, "");
+      val_cell(va, sizeof va, "%.6f", r->val_accuracy, "");
+      printf("%.6f,%.6f,%s,%s,%.6f,%.6f,%.6f,%zu,%.2f,%s\n", r->train_loss, r->train_accuracy, vl, va,
+             r->test_loss, r->test_accuracy, r->test_accuracy_se, r->weight_number, r->train_time,
              cn_precision_name(r->precision));
     }
   } else {
     printf("%-12s %-8s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "train_loss",
            "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
            "run");
+    int no_val = 0;
     for (int i = 0; i < n; i++) {
       const cn_run_summary *r = &rows[i];
-      char acc[32], model[80];
+      char acc[32], model[80], vl[32], va[32];
+      no_val |= isnan(r->val_accuracy);
+      val_cell(vl, sizeof vl, "%.4f", r->val_loss, "none");
+      val_cell(va, sizeof va, "%.4f", r->val_accuracy, "none");
       snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, r->test_accuracy_se);
       /* a bf16 run says so beside its model; fp32 is the default */
       snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
-      printf("%-12s %-8s %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
-             r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, acc, r->weight_number,
-             r->train_time, r->dir);
+      printf("%-12s %-8s %10.4f %14.4f %8s %12s %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
+             r->train_loss, r->train_accuracy, vl, va, r->test_loss, acc, r->weight_number, r->train_time, r->dir);
     }
+    if (no_val) printf("val none: the run held out no validation images (val_split 0)\n");
   }
   free(rows);
   return broken;
