@@ -188,6 +188,10 @@ fi
 if "$py" "$here/table.py" --raw "$raw" --command "$command" --machine "$machine" --cores "$cores" \
      --date "$started" --load "$load" > "$raw/results.md"; then
   cat "$raw/results.md"
+  # bench/speedrun.sh's section (time to accuracy) comes from its own runs: kept as it was.
+  if [ -n "$out" ] && grep -q '<!-- speedrun:begin -->' "$out" 2>/dev/null; then
+    { echo; sed -n '/^## Time to accuracy/,/<!-- speedrun:end -->/p' "$out"; } >> "$raw/results.md"
+  fi
   if [ -n "$out" ]; then
     cp "$raw/results.md" "$out"
     echo "bench: table written to $out" >&2

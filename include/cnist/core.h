@@ -87,6 +87,11 @@ double cn_now(void);
  * 436202 -> "436,202" (rounded to a whole number; a sign kept). */
 void cn_format_thousands(char *out, size_t size, double v);
 
+/* mkdir -p: creates path and any missing parent folders; fails naming the
+ * first one that cannot be created, or path when it exists and is not a
+ * folder. */
+int cn_mkdirs(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -148,6 +148,8 @@ typedef struct {
   float ema_momentum;    /* weight averaging's decay (Keras's use_ema/ema_momentum), [0, 1): 0 is off */
   cn_augment augment;    /* the `augment` line: all zero without one */
   cn_schedule schedule;  /* the `schedule` line: constant without one */
+  double val_split;      /* fraction of the training images held out for validation, [0, 0.9]; 0: none
+                          * (every image trains); -1: not set (the fit options' or 0.15) */
 } cn_train_spec;
 
 typedef enum { CN_CB_CHECKPOINT, CN_CB_REDUCE_LR, CN_CB_EARLY_STOP } cn_callback_kind;

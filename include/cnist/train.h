@@ -119,7 +119,8 @@ typedef struct {
 typedef struct {
   const char *dataset_name; /* recorded in config.json; default "mnist" */
   const char *data_dir;     /* recorded in config.json; may be NULL */
-  double val_split;         /* fraction of train held out for validation: 0.15 */
+  double val_split;         /* fraction of train held out for validation, 0 for none; -1 (the default):
+                             * the model's train line val_split=, else 0.15 */
   uint64_t seed;            /* split, init, shuffle, dropout: 1 */
   int threads;              /* 0: cn_get_threads() */
   cn_precision precision;   /* the multiplies' precision (default fp32); recorded in config.json */
@@ -138,6 +139,7 @@ cn_fit_options cn_fit_default_options(void);
 typedef struct {
   char run_dir[4096];
   double train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_accuracy_se;
+  /* val_loss and val_accuracy are NaN when val_split is 0 (no validation) */
   int64_t test_n;
   size_t weight_number;     /* trainable parameters */
   double train_time;        /* seconds in the epochs (all sessions of a resumed run) */
@@ -184,7 +186,7 @@ typedef struct {
   char model[64];
   char dataset[32];
   double train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_accuracy_se;
-  int64_t test_n;
+  int64_t test_n; /* val_loss and val_accuracy are NaN for a run without validation (val_split 0) */
   size_t weight_number;
   double train_time;
   int epochs_run, best_epoch;

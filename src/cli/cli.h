@@ -51,5 +51,6 @@ int cmd_study(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
+int cmd_speedrun(int argc, char **argv);
 
 #endif

@@ -87,6 +87,12 @@ static void csv_field(const char *s) {
   printf("\",");
 }
 
+/* A validation figure, or `none` for a run without validation (NaN). */
+static void val_cell(char *out, size_t size, const char *fmt, double v, const char *none) {
+  if (isnan(v)) snprintf(out, size, "%s", none);
+  else snprintf(out, size, fmt, v);
+}
+
 static void print_json(const row *rows, int n) {
   cJSON *list = cJSON_CreateArray();
   for (int i = 0; i < n; i++) {
@@ -125,8 +131,10 @@ static void print_csv(const row *rows, int n) {
     csv_field(r->dir);
     csv_field(r->model);
     csv_field(r->dataset);
-    printf("%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,", r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy,
-           r->test_loss, r->test_accuracy);
+    char vl[32], va[32];
+    val_cell(vl, sizeof vl, "%.6f", r->val_loss, "");
+    val_cell(va, sizeof va, "%.6f", r->val_accuracy, "");
+    printf("%.6f,%.6f,%s,%s,%.6f,%.6f,", r->train_loss, r->train_accuracy, vl, va, r->test_loss, r->test_accuracy);
     if (one) printf("%.6f", r->test_accuracy_se);
     printf(",%zu,%.2f,%s,%lld,%d,", r->weight_number, r->train_time, cn_precision_name(r->precision),
            (long long)r->test_n, rows[i].runs);
@@ -140,18 +148,24 @@ static void print_table(const row *rows, int n) {
   printf("%-12s %-8s %7s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "test_n", "train_loss",
          "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
          "run");
+  int no_val = 0;
   for (int i = 0; i < n; i++) {
     const cn_run_summary *r = &rows[i].s;
+    char vl[32], va[32];
+    no_val |= isnan(r->val_accuracy);
+    val_cell(vl, sizeof vl, "%.4f", r->val_loss, "none");
+    val_cell(va, sizeof va, "%.4f", r->val_accuracy, "none");
     if (i && (strcmp(r->dataset, rows[i - 1].s.dataset) || r->test_n != rows[i - 1].s.test_n)) putchar('\n');
     char acc[32], model[80], run[4200];
     snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, rows[i].runs > 1 ? rows[i].accuracy_sd : r->test_accuracy_se);
     /* a bf16 run says so beside its model; fp32 is the default */
     snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
     snprintf(run, sizeof run, rows[i].runs > 1 ? "%s (%d seeds: mean ± sd)" : "%s", r->dir, rows[i].runs);
-    printf("%-12s %-8s %7lld %10.4f %14.4f %8.4f %12.4f %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
-           (long long)r->test_n, r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, acc,
-           r->weight_number, r->train_time, run);
+    printf("%-12s %-8s %7lld %10.4f %14.4f %8s %12s %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
+           (long long)r->test_n, r->train_loss, r->train_accuracy, vl, va, r->test_loss, acc, r->weight_number,
+           r->train_time, run);
   }
+  if (no_val) printf("val none: the run held out no validation images (val_split 0)\n");
 }
 
 int cli_print_leaderboard(char **runs, int n, int format, int each_run) {

@@ -99,6 +99,9 @@ int cmd_eval(int argc, char **argv) {
     if (strcmp(split, "test"))
       fprintf(stderr, "cnist: note: a bare checkpoint does not know its split; using seed 1 and 0.15\n");
   }
+  if (is_run && val_split == 0 && !strcmp(split, "val"))
+    return cli_fail("%s: trained without a validation split (val_split 0): there is no validation set to evaluate; "
+                    "use --split train or test", target);
   if (dataset) snprintf(ds_name, sizeof ds_name, "%s", dataset);
   if (data) snprintf(ds_dir, sizeof ds_dir, "%s", data);
 

@@ -26,13 +26,17 @@ static void print_result(const cn_fit_result *r, const cn_dataset *ds) {
   printf("Best epoch: %d of %d run; its weights (best.safetensors) evaluated:\n", r->best_epoch, r->epochs_run);
   printf("  %-6s %8s %9s\n", "split", "loss", "accuracy");
   printf("  %-6s %8.4f %9.4f\n", "train", r->train_loss, r->train_accuracy);
-  printf("  %-6s %8.4f %9.4f\n", "val", r->val_loss, r->val_accuracy);
+  if (r->val_split > 0) printf("  %-6s %8.4f %9.4f\n", "val", r->val_loss, r->val_accuracy);
+  else printf("  %-6s %18s\n", "val", "none (val_split 0)");
   printf("  %-6s %8.4f %9.4f\n", "test", r->test_loss, r->test_accuracy);
-  printf("Test accuracy: %.2f%% ± %.2f%% (%s test set, %lld images; seed %llu, split %.0f/%.0f, %d epochs "
-         "planned, %d run; %.1f s training%s)\n",
+  char split[48];
+  if (r->val_split > 0) snprintf(split, sizeof split, "split %.0f/%.0f", 100 * (1 - r->val_split), 100 * r->val_split);
+  else snprintf(split, sizeof split, "no validation split");
+  printf("Test accuracy: %.2f%% ± %.2f%% (%s test set, %lld images; seed %llu, %s, %d epochs planned, %d run; "
+         "%.1f s training%s)\n",
          100 * r->test_accuracy, 100 * r->test_accuracy_se, ds->name, (long long)r->test_n,
-         (unsigned long long)r->seed, 100 * (1 - r->val_split), 100 * r->val_split, r->epochs_planned, r->epochs_run,
-         r->train_time, r->precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
+         (unsigned long long)r->seed, split, r->epochs_planned, r->epochs_run, r->train_time,
+         r->precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
 }
 
 int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r) {
@@ -65,7 +69,8 @@ static int usage_text(void) {
          "  --dataset mnist|fashion   dataset (default mnist)\n"
          "  --data DIR                folder with the four IDX files (raw or .gz)\n"
          "  --epochs N --batch N --lr X --optimizer %s\n"
-         "  --val-split F             fraction of train held out for validation (default 0.15)\n"
+         "  --val-split F             fraction of train held out for validation, 0 for none (default: the\n"
+         "                            model's train line val_split=, else 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
          "  --seeds N,N,...           one run per seed, one after another (with --run-dir DIR: DIR-seedN)\n"
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n",
@@ -142,7 +147,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--batch")) ok = cli_int_arg(argc, argv, &i, &batch, 1, 65536);
     else if (!strcmp(a, "--lr")) ok = cli_float_arg(argc, argv, &i, &lr, 1e-12, 1e6);
     else if (!strcmp(a, "--optimizer")) ok = cli_str_arg(argc, argv, &i, &optimizer);
-    else if (!strcmp(a, "--val-split")) ok = cli_float_arg(argc, argv, &i, &split, 0.0001, 0.9);
+    else if (!strcmp(a, "--val-split")) ok = cli_float_arg(argc, argv, &i, &split, 0, 0.9);
     else if (!strcmp(a, "--seed")) ok = cli_float_arg(argc, argv, &i, &seed, 0, 9007199254740992.0);
     else if (!strcmp(a, "--seeds")) ok = cli_str_arg(argc, argv, &i, &seed_list);
     else if (!strcmp(a, "--threads")) ok = cli_int_arg(argc, argv, &i, &o.threads, 1, 1024);
@@ -167,7 +172,7 @@ int cmd_train(int argc, char **argv) {
   if (fixed_given && resume)
     return cli_usage("train: %s cannot change in a resumed run (it keeps the settings it started with); drop %s "
                      "(--epochs N extends the run)", fixed_given, fixed_given);
-  if (split > 0) o.val_split = split;
+  if (split >= 0) o.val_split = split;
 
   cn_spec spec, *use = NULL;
   char ds_name[32] = "mnist", ds_dir[4096] = "";

@@ -106,6 +106,7 @@ static const struct {
     {"eval", cmd_eval, "eval RUN|CHECKPOINT [--split test|val|train] [--json]"},
     {"compare", cmd_compare, "compare [RUN...] [--csv|--json]: the leaderboard"},
     {"ensemble", cmd_ensemble, "ensemble RUN... [--json]: the runs' mean test probabilities"},
+    {"speedrun", cmd_speedrun, "speedrun [--recipe fast] [--target 0.99] [--seeds N] [--json]: time to accuracy"},
     {"study", cmd_study, "study [--quick]: train the zoo in order, print the leaderboard"},
     {"report", cmd_report, "report [RUN...] [-o report.html]: self-contained HTML report"},
     {"predict", cmd_predict, "predict RUN|CHECKPOINT IMAGE...: classify your own digits"},

@@ -1,5 +1,5 @@
 /* mkdir -p, shared by the data fetch and run folders. */
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 
 #include <errno.h>
 #include <string.h>

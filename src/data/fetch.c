@@ -16,7 +16,7 @@
 #include "cnist/data.h"
 #include "core/error.h"
 #include "data/checksums.h"
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 #include "data/files.h"
 #include "data/process.h"
 #include "data/sha256.h"

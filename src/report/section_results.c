@@ -1,5 +1,6 @@
 /* The report's results sections: the leaderboard, the training curves and
  * the confusion matrices with per-class metrics. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,12 @@
 #include "report/svg.h"
 
 /* ---- leaderboard ---- */
+
+/* A validation figure as a table cell; "none" for a run without validation (NaN). */
+static void val_cell(char *out, size_t size, double v) {
+  if (isnan(v)) snprintf(out, size, "<span class=\"se\">none</span>");
+  else snprintf(out, size, "%.4f", v);
+}
 
 /* Run indices by test accuracy, best first; ties keep the order given.
  * (Insertion sort: a handful of runs, and no global state for qsort.) */
@@ -47,7 +54,9 @@ int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx) {
                    "<tbody>\n");
   for (int k = 0; k < n; k++) {
     const cn_report_run *r = ctx->runs[order[k]];
-    char weights[32], time_text[32];
+    char weights[32], time_text[32], val_loss[48], val_acc[48];
+    val_cell(val_loss, sizeof val_loss, r->val_loss);
+    val_cell(val_acc, sizeof val_acc, r->val_accuracy);
     cn_format_thousands(weights, sizeof weights, r->weight_number);
     cn_report_duration(time_text, sizeof time_text, r->train_time);
     const char *folder = strrchr(r->dir, '/');
@@ -60,10 +69,10 @@ int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx) {
     cn_strbuf_put(b, "\">");
     cn_strbuf_escaped(b, folder);
     cn_strbuf_printf(b,
-                     "</span></td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td>"
+                     "</span></td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%s</td><td>%.4f</td>"
                      "<td><b>%.4f</b> <span class=\"se\">&plusmn; %.4f</span></td><td>%s</td><td>%s</td>"
                      "<td>%d <span class=\"se\">(best %d)</span></td></tr>\n",
-                     r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->test_loss, r->test_accuracy,
+                     r->train_loss, r->train_accuracy, val_loss, val_acc, r->test_loss, r->test_accuracy,
                      r->test_accuracy_se, weights, time_text, r->epochs_run, r->best_epoch);
     labels[k] = r->name;
     values[k] = r->test_accuracy;
@@ -122,7 +131,10 @@ static int training_run(cn_strbuf *b, const cn_report_run *r) {
   cn_strbuf_put(b, "<div class=\"run block\"><h3>");
   cn_strbuf_escaped(b, r->name);
   cn_strbuf_printf(b, " <small>&middot; %d epoch%s", n, n == 1 ? "" : "s");
-  if (r->best_epoch >= 1)
+  int has_val = !isnan(r->val_accuracy);
+  if (!has_val)
+    cn_strbuf_put(b, " &middot; no validation split: the last epoch's weights were kept");
+  else if (r->best_epoch >= 1)
     cn_strbuf_printf(b, " &middot; best epoch %d (val_accuracy %.4f, val_loss %.4f)", r->best_epoch,
                      r->history[r->best_epoch - 1].val_accuracy, r->history[r->best_epoch - 1].val_loss);
   cn_strbuf_printf(b, " &middot; lr %g", r->history[0].lr);
@@ -141,7 +153,7 @@ static int training_run(cn_strbuf *b, const cn_report_run *r) {
                              .height = 330,
                              .ymax = 1,
                              .series = acc_series,
-                             .n_series = 2,
+                             .n_series = has_val ? 2 : 1,
                              .marks = marks,
                              .n_marks = n_marks,
                              .marks_legend = "LR reduced",

@@ -64,12 +64,13 @@ int cn_run_read_config(const char *dir, cn_run_config *c) {
   if (!rc) rc = cn_run_json_string(o, "loss", path, c->loss, sizeof c->loss);
   if (!rc) rc = cn_run_json_int(o, "seed", path, 0, 9007199254740992.0, &seed);
   if (!rc) rc = cn_run_json_fraction(o, "val_split", path, &c->val_split);
-  if (!rc && !(c->val_split > 0 && c->val_split < 1))
-    rc = cn_fail(CN_EFORMAT, "%s: \"val_split\" is %g; a fraction between 0 and 1 expected", path, c->val_split);
+  if (!rc && !(c->val_split >= 0 && c->val_split < 1))
+    rc = cn_fail(CN_EFORMAT, "%s: \"val_split\" is %g; a fraction from 0 (no validation) to below 1 expected", path,
+                 c->val_split);
   if (!rc) rc = cn_run_json_number(o, "lr", path, &c->lr);
   if (!rc && !(c->lr > 0)) rc = cn_fail(CN_EFORMAT, "%s: \"lr\" is %g; a positive rate expected", path, c->lr);
   if (!rc) rc = cn_run_json_int(o, "n_train", path, 1, 1 << 30, &n_train);
-  if (!rc) rc = cn_run_json_int(o, "n_val", path, 1, 1 << 30, &n_val);
+  if (!rc) rc = cn_run_json_int(o, "n_val", path, c->val_split > 0, c->val_split > 0 ? 1 << 30 : 0, &n_val);
   if (!rc) rc = cn_run_json_int(o, "threads", path, 1, 1024, &threads);
   if (!rc) rc = cn_run_json_int(o, "batch", path, 1, 65536, &batch);
   if (!rc) rc = cn_run_json_int(o, "epochs", path, 1, 100000, &epochs);

@@ -12,7 +12,10 @@
 const char cn_run_history_header[] = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds";
 static const char *const columns[] = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"};
 
+/* A run without validation (NaN val figures) leaves both val cells empty. */
 static int format_row(char *out, size_t size, const cn_history_row *r) {
+  if (isnan(r->val_loss) || isnan(r->val_accuracy))
+    return snprintf(out, size, "%d,%.8g,%.8g,,,%.8g,%.3f\n", r->epoch, r->loss, r->accuracy, r->lr, r->seconds);
   return snprintf(out, size, "%d,%.8g,%.8g,%.8g,%.8g,%.8g,%.3f\n", r->epoch, r->loss, r->accuracy, r->val_loss,
                   r->val_accuracy, r->lr, r->seconds);
 }
@@ -41,9 +44,16 @@ int cn_run_write_history(const char *dir, const cn_history_row *rows, int n) {
 /* One row at p (advanced past it); lineno for messages. */
 static int parse_row(const char *path, int lineno, char **p, cn_history_row *out) {
   double v[7];
+  int empty = 0; /* val cells left empty: a run without validation */
   for (int k = 0; k < 7; k++) {
     char *end;
     errno = 0;
+    if ((k == 3 || k == 4) && **p == ',') {
+      v[k] = NAN;
+      empty++;
+      *p += 1;
+      continue;
+    }
     v[k] = strtod(*p, &end);
     char want = k < 6 ? ',' : '\n';
     int ok = end != *p && isfinite(v[k]) && (*end == want || (k == 6 && (*end == '\r' || *end == '\0')));
@@ -52,6 +62,9 @@ static int parse_row(const char *path, int lineno, char **p, cn_history_row *out
                      columns[k], k < 6 ? "," : "end of line");
     *p = end + (k < 6);
   }
+  if (empty == 1)
+    return cn_fail(CN_EFORMAT, "%s:%d: val_loss and val_accuracy are empty together (a run without validation) or "
+                   "numbers together", path, lineno);
   if (v[5] <= 0) return cn_fail(CN_EFORMAT, "%s:%d: learning rate %g is not positive", path, lineno, v[5]);
   for (int k = 1; k < 7; k++)
     if (v[k] < 0) return cn_fail(CN_EFORMAT, "%s:%d: %s is negative (%g)", path, lineno, columns[k], v[k]);

@@ -85,6 +85,7 @@ int cn_run_json_fraction(const cJSON *o, const char *key, const char *path, doub
 void cn_run_json_add(cJSON *o, const cn_run_json_field *fields, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (fields[i].text) cJSON_AddStringToObject(o, fields[i].key, fields[i].text);
+    else if (isnan(fields[i].number)) cJSON_AddNullToObject(o, fields[i].key); /* no figure: no validation */
     else cJSON_AddNumberToObject(o, fields[i].key, fields[i].number);
 }
 

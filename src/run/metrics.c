@@ -10,6 +10,7 @@
 #include "run/json.h"
 #include "run/run.h"
 
+/* null for a run without validation (NaN in memory). */
 int cn_run_write_metrics(const char *dir, const cn_fit_result *r, const char *model, const char *dataset,
                          size_t total_params, uint64_t seed, const cn_confusion *cm) {
   char path[CN_RUN_PATH_SIZE];
@@ -91,6 +92,13 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
   rc = cn_run_json_string(o, "model", path, s->model, sizeof s->model);
   if (!rc) rc = cn_run_json_string(o, "dataset", path, s->dataset, sizeof s->dataset);
   double weights = 0, epochs = 0, best = 0, classes = 0, test_n = 0;
+  /* A run without validation (val_split 0) writes null for both val figures. */
+  const cJSON *vl = cJSON_GetObjectItemCaseSensitive(o, "val_loss"), *va = cJSON_GetObjectItemCaseSensitive(o, "val_accuracy");
+  int no_val = cJSON_IsNull(vl) && cJSON_IsNull(va);
+  if (!rc && !no_val && (cJSON_IsNull(vl) || cJSON_IsNull(va)))
+    rc = cn_fail(CN_EFORMAT, "%s: \"val_loss\" and \"val_accuracy\" are null together (a run without validation) "
+                 "or numbers together", path);
+  if (no_val) s->val_loss = s->val_accuracy = NAN;
   struct {
     const char *key;
     double *value;
@@ -103,6 +111,7 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
       {"train_time", &s->train_time, 0},
   };
   for (size_t i = 0; !rc && i < sizeof numbers / sizeof numbers[0]; i++) {
+    if (no_val && (numbers[i].value == &s->val_loss || numbers[i].value == &s->val_accuracy)) continue;
     rc = numbers[i].fraction ? cn_run_json_fraction(o, numbers[i].key, path, numbers[i].value)
                              : cn_run_json_number(o, numbers[i].key, path, numbers[i].value);
     if (!rc && *numbers[i].value < 0)

@@ -36,6 +36,7 @@ void cn_spec_init(cn_spec *s, int c, int h, int w) {
   s->train.epochs = 10;
   s->train.loss = CN_LOSS_SPARSE_CATEGORICAL;
   s->train.schedule = cn_schedule_default(CN_SCHEDULE_CONSTANT);
+  s->train.val_split = -1;
 }
 
 /* The next free layer slot, zeroed, or NULL (message set) when full. */

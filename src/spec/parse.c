@@ -444,6 +444,13 @@ static int on_train(parser *p, const line_kind *k, const token *pos, int npos, c
   if ((opt = find_opt(o, nopt, "ema_momentum")) &&
       parse_float(p, opt->val, "ema_momentum", 0, 0, 1, 1, "train ema_momentum=0.999", &t->ema_momentum))
     return CN_EFORMAT;
+  float split;
+  if ((opt = find_opt(o, nopt, "val_split"))) {
+    if (parse_float(p, opt->val, "val_split", 0, 0, 0.9, 0, "train val_split=0", &split)) return CN_EFORMAT;
+    char buf[64]; /* parse_float checked the token: a number, shorter than this */
+    snprintf(buf, sizeof buf, "%.*s", opt->val.len, opt->val.p);
+    t->val_split = strtod(buf, NULL); /* the decimal written, not its float (0.15, not 0.150000006) */
+  }
   return 0;
 }
 
@@ -589,7 +596,7 @@ static const line_kind line_kinds[] = {
   {"activation", 1, 1, 1, "NAME",          "activation relu",                {NULL}, on_activation},
   {"train",      0, 0, 0, "",              "train optimizer=adam lr=0.001 batch=32 epochs=10",
    {"optimizer", "lr", "batch", "epochs", "loss", "momentum", "nesterov", "beta_1", "beta_2", "rho",
-    "epsilon", "weight_decay", "label_smoothing", "ema_momentum", NULL},
+    "epsilon", "weight_decay", "label_smoothing", "ema_momentum", "val_split", NULL},
    on_train},
   {"augment",    0, 0, 0, "",              "augment rotation=10 zoom=0.1 shift=0.1",
    {"rotation", "zoom", "shear", "shift", "elastic_alpha", "elastic_sigma", "erase", "flip", NULL},
@@ -609,7 +616,7 @@ static const char *option_example(token key) {
       "lr=0.001", "batch=32", "epochs=10", "loss=sparse_categorical_crossentropy", "nesterov=true",
       "beta_1=0.9", "beta_2=0.999", "rho=0.9", "monitor=val_accuracy", "mode=max", "save_best_only=true",
       "factor=0.5", "patience=4", "min_lr=0.0001", "min_delta=0.0001", "cooldown=0",
-      "restore_best_weights=true", "weight_decay=0.0001", "label_smoothing=0.1", "ema_momentum=0.999",
+      "restore_best_weights=true", "weight_decay=0.0001", "label_smoothing=0.1", "ema_momentum=0.999", "val_split=0",
       "rotation=10", "zoom=0.1", "shear=10", "shift=0.1", "elastic_alpha=34", "elastic_sigma=4", "erase=0.5",
       "flip=0.5",      "gamma=0.95", "every=10", "warmup=0.3", "start=0.04", "final=0", NULL};
   for (int i = 0; examples[i]; i++)

@@ -73,6 +73,7 @@ static void put_train(FILE *f, const cn_train_spec *t) {
   if (o->weight_decay != 0) put_float(f, "weight_decay", o->weight_decay);
   if (t->label_smoothing != 0) put_float(f, "label_smoothing", t->label_smoothing);
   if (t->ema_momentum != 0) put_float(f, "ema_momentum", t->ema_momentum);
+  if (t->val_split >= 0) fprintf(f, " val_split=%.15g", t->val_split);
   fputc('\n', f);
 }
 

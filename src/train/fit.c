@@ -17,7 +17,7 @@
 #include "cnist/ema.h"
 #include "cnist/train.h"
 #include "core/error.h"
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 #include "core/file.h"
 #include "run/run.h"
 
@@ -25,7 +25,7 @@ cn_fit_options cn_fit_default_options(void) {
   cn_fit_options o;
   memset(&o, 0, sizeof o);
   o.dataset_name = "mnist";
-  o.val_split = 0.15;
+  o.val_split = -1; /* the model's train line, else 0.15 */
   o.seed = 1;
   return o;
 }
@@ -352,11 +352,13 @@ static int run_epoch(fit_state *s) {
   }
   s->epoch_seconds = cn_now() - start;
   s->train_time += s->epoch_seconds;
-  cn_eval_result val;
-  ema_in(s);
-  int rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val);
-  ema_out(s);
-  if (rc) return rc;
+  cn_eval_result val = {.loss = NAN, .accuracy = NAN}; /* NaN: no validation split */
+  if (s->n_val > 0) {
+    ema_in(s);
+    int rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val);
+    ema_out(s);
+    if (rc) return rc;
+  }
   cn_history_row *row = &s->history[s->epoch];
   *row = (cn_history_row){.epoch = s->epoch + 1, .loss = s->loss_sum / (double)s->seen,
                           .accuracy = (double)s->correct / (double)s->seen, .val_loss = val.loss,
@@ -489,6 +491,27 @@ static int check_data(const fit_state *s) {
   return rc;
 }
 
+/* No validation split: as Keras does when a monitored figure is missing,
+ * ReduceLROnPlateau and early stopping on a val_* figure do nothing (said
+ * once); a checkpoint by one keeps the last epoch instead of none. */
+static void without_validation(fit_state *s) {
+  if (s->has_reduce_lr && !strncmp(s->reduce_monitor, "val_", 4)) {
+    s->has_reduce_lr = 0;
+    message(s, "No validation split (val_split 0): reduce_lr monitors %s, which is not measured; it will not act",
+            s->reduce_monitor);
+  }
+  if (s->has_early_stop && !strncmp(s->early_monitor, "val_", 4)) {
+    s->has_early_stop = 0;
+    message(s, "No validation split (val_split 0): early_stop monitors %s, which is not measured; it will not act",
+            s->early_monitor);
+  }
+  if (!strncmp(s->ckpt_monitor, "val_", 4)) {
+    s->ckpt_best_only = 0;
+    message(s, "No validation split (val_split 0): %s is not measured, so " CN_RUN_BEST " keeps the last epoch's "
+               "weights", s->ckpt_monitor);
+  }
+}
+
 static int setup(fit_state *s, const cn_spec *spec) {
   const cn_fit_options *opt = s->opt;
   cn_run_config cfg;
@@ -504,7 +527,13 @@ static int setup(fit_state *s, const cn_spec *spec) {
   if (!rc) rc = cn_spec_check(&s->spec, s->ds->classes, NULL);
   if (rc) return rc;
   uint64_t seed = opt->resume ? cfg.seed : opt->seed;
-  double val_split = opt->resume ? cfg.val_split : opt->val_split;
+  /* The option, else the model's train line, else Keras-tutorial 85/15; the
+   * model file records the split when either set it (so old runs' files keep
+   * their bytes). */
+  double val_split = opt->resume ? cfg.val_split
+                     : opt->val_split >= 0 ? opt->val_split
+                     : s->spec.train.val_split >= 0 ? s->spec.train.val_split : 0.15;
+  if (!opt->resume && (opt->val_split >= 0 || s->spec.train.val_split >= 0)) s->spec.train.val_split = val_split;
   int limit_train = opt->resume ? cfg.limit_train : opt->limit_train;
   int limit_test = opt->resume ? cfg.limit_test : opt->limit_test;
   cn_precision precision = opt->resume ? cfg.precision : opt->precision;
@@ -513,7 +542,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   int n_use = limit_train > 0 && limit_train < s->ds->train.n ? limit_train : s->ds->train.n;
   rc = cn_split_indices(n_use, val_split, seed, &s->train_idx, &s->n_train, &s->val_idx, &s->n_val);
   if (rc) return rc;
-  if (s->n_train < 1 || s->n_val < 1)
+  if (s->n_train < 1 || (val_split > 0 && s->n_val < 1))
     return cn_fail(CN_EINVAL, "a validation split of %g of %d images leaves %d for training and %d for validation",
                    val_split, n_use, s->n_train, s->n_val);
   s->batch = s->spec.train.batch;
@@ -571,6 +600,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
     }
   }
   cn_monitor_init(&s->ckpt, s->ckpt_monitor, ckpt_mode, 0.0);
+  if (s->n_val == 0) without_validation(s);
 
   if (opt->resume) {
     if ((rc = cn_run_check_data(s->dir, s->ds, 1, 1)) || (rc = restore_state(s))) return rc;
@@ -630,9 +660,9 @@ static int final_evaluation(fit_state *s, cn_fit_result *out) {
   path_in(s, CN_RUN_BEST, path, sizeof path);
   int rc = cn_checkpoint_restore(path, s->m, NULL, NULL);
   if (rc) return rc;
-  cn_eval_result train, val, test;
+  cn_eval_result train, val = {.loss = NAN, .accuracy = NAN}, test; /* NaN: no validation split */
   if ((rc = cn_evaluate(s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train))) return rc;
-  if ((rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val))) return rc;
+  if (s->n_val > 0 && (rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val))) return rc;
   int n_test = s->limit_test > 0 && s->limit_test < s->ds->test.n ? s->limit_test : s->ds->test.n;
   float *probs = malloc(sizeof(float) * (size_t)n_test * (size_t)s->classes);
   if (!probs) return cn_fail(CN_ENOMEM, "fit: out of memory for test probabilities");

@@ -1,4 +1,5 @@
 /* Keras-style progress display for cn_fit events. */
+#include <math.h>
 #include <stdio.h>
 
 #include "cnist/train.h"
@@ -54,8 +55,9 @@ void cn_progress_print(FILE *f, const cn_fit_event *ev, int is_tty) {
     print_time(f, ev->seconds);
     fputc(' ', f);
     print_step_time(f, ev->seconds, ev->batches);
-    fprintf(f, " - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f", ev->loss, ev->accuracy,
-            ev->val_loss, ev->val_accuracy);
+    fprintf(f, " - loss: %.4f - accuracy: %.4f", ev->loss, ev->accuracy);
+    if (!isnan(ev->val_accuracy)) /* NaN: no validation split */
+      fprintf(f, " - val_loss: %.4f - val_accuracy: %.4f", ev->val_loss, ev->val_accuracy);
     print_lr(f, ev->lr);
     fputs(is_tty ? "\033[K\n" : "\n", f);
     break;

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "cnist/core.h"
-#include "core/mkdirs.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cnist/data.h"
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"

@@ -8,7 +8,7 @@
 
 #include "cnist/data.h"
 #include "data/fetch.h"
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 #include "data/files.h"
 #include "idx_files.h"
 #include "test.h"

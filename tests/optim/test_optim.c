@@ -296,6 +296,10 @@ int main(void) {
   s.beta2 = 0.75f;
   s.eps = 0.1f; /* large enough that where epsilon sits shows */
   run_rule("adam (other betas, large epsilon)", s, adam);
+  s = spec_of(CN_OPT_ADAM);
+  s.beta1 = 0.7f; /* the fast recipe's (tuomaso/train_mnist_fast) */
+  s.beta2 = 0.9f;
+  run_rule("adam (betas 0.7/0.9)", s, adam);
   run_rule("rmsprop", spec_of(CN_OPT_RMSPROP), rmsprop);
   s = spec_of(CN_OPT_RMSPROP);
   s.eps = 0.1f;

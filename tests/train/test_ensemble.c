@@ -6,7 +6,7 @@
 
 #include "cnist.h"
 #include "core/file.h"
-#include "core/mkdirs.h"
+#include "cnist/core.h"
 #include "test.h"
 #include "run/run.h"
 
