@@ -65,7 +65,7 @@ static int parse_row(const char *path, int lineno, char **p, cn_history_row *out
   if (empty == 1)
     return cn_fail(CN_EFORMAT, "%s:%d: val_loss and val_accuracy are empty together (a run without validation) or "
                    "numbers together", path, lineno);
-  if (v[5] <= 0) return cn_fail(CN_EFORMAT, "%s:%d: learning rate %g is not positive", path, lineno, v[5]);
+  /* A learning rate of 0 is legitimate: a cosine schedule ends there. */
   for (int k = 1; k < 7; k++)
     if (v[k] < 0) return cn_fail(CN_EFORMAT, "%s:%d: %s is negative (%g)", path, lineno, columns[k], v[k]);
   if (v[2] > 1 || v[4] > 1)

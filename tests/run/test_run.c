@@ -39,6 +39,11 @@ static void test_history(void) {
   CHECK_ERROR(cn_run_read_history(TMP, rows, 3, &n), CN_EFORMAT, "history.csv:2: loss is negative");
   CHECK(put("history.csv", "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n1.5,0.5,0.8,0.4,0.85,0.001,1\n") == 0);
   CHECK_ERROR(cn_run_read_history(TMP, rows, 3, &n), CN_EFORMAT, "history.csv:2: epoch is 1.5; 1 expected");
+  /* a cosine schedule's last epoch runs at lr 0; a negative rate is refused */
+  CHECK(put("history.csv", "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n1,0.5,0.8,0.4,0.85,0,1\n") == 0);
+  CHECK(cn_run_read_history(TMP, rows, 3, &n) == CN_OK && n == 1 && rows[0].lr == 0);
+  CHECK(put("history.csv", "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n1,0.5,0.8,0.4,0.85,-0.001,1\n") == 0);
+  CHECK_ERROR(cn_run_read_history(TMP, rows, 3, &n), CN_EFORMAT, "history.csv:2: lr is negative");
 }
 
 static void test_lock(void) {
