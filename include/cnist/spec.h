@@ -212,6 +212,12 @@ int cn_spec_add_activation(cn_spec *s, cn_act act);
 /* Parses model-file text. filename is used in messages, which read
  * "FILE:LINE:COL: what is wrong; what to write instead". */
 int cn_spec_parse(const char *text, const char *filename, cn_spec *out);
+/* Replaces s's augment or schedule settings (kind "augment" or "schedule")
+ * with what that model-file line would say after its word ("rotation=15
+ * zoom=0.1", "cosine warmup=0.02"), as the command line's --augment and
+ * --schedule do; origin names it in messages ("option --augment, column 1:
+ * ..."). s is unchanged when the line is refused. */
+int cn_spec_override(cn_spec *s, const char *kind, const char *options, const char *origin);
 /* A zoo name ("lenet") or a path to a model file. */
 int cn_spec_load(const char *name_or_path, cn_spec *out);
 /* Model-file text for s (malloc'd; caller frees). Parsing it gives s back. */

@@ -76,7 +76,10 @@ static int usage_text(void) {
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n",
          cli_join(names, sizeof names, cn_opt_names(), "|", NULL));
   cli_precision_help();
-  printf("  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
+  printf("  --augment 'OPTIONS'       replaces the model's augment line, e.g. 'rotation=15 zoom=0.1 shift=0.1'\n"
+         "  --no-augment              trains without the model's augmentation\n"
+         "  --schedule 'KIND [OPTIONS]' replaces the model's schedule line, e.g. 'cosine warmup=0.02'\n"
+         "  --run-dir DIR             where to write the run (default runs/<model>-<time>)\n"
          "  --resume RUN              continue an interrupted run (with --epochs N: train it to N epochs)\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
          "  --limit-test N            evaluate only the first N test images\n"
@@ -129,11 +132,13 @@ static int train_seeds(const cn_spec *spec, const cn_dataset *ds, const cn_fit_o
 int cmd_train(int argc, char **argv) {
   cn_fit_options o = cn_fit_default_options();
   const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL, *seed_list = NULL;
-  int epochs = 0, batch = 0, quiet = 0, has_precision = 0;
+  const char *augment = NULL, *schedule = NULL;
+  int epochs = 0, batch = 0, quiet = 0, has_precision = 0, no_augment = 0;
   double lr = 0, split = -1, seed = -1;
   /* The options a resumed run cannot take: they are fixed when it starts. */
-  static const char *const fixed[] = {"--dataset", "--batch",     "--lr",          "--optimizer",  "--val-split",
-                                      "--seed",    "--seeds",     "--run-dir",     "--limit-train", "--limit-test"};
+  static const char *const fixed[] = {"--dataset",     "--batch",      "--lr",      "--optimizer",   "--val-split",
+                                      "--seed",        "--seeds",      "--run-dir", "--limit-train", "--limit-test",
+                                      "--augment",     "--no-augment", "--schedule"};
   const char *fixed_given = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -152,6 +157,9 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--seeds")) ok = cli_str_arg(argc, argv, &i, &seed_list);
     else if (!strcmp(a, "--threads")) ok = cli_int_arg(argc, argv, &i, &o.threads, 1, 1024);
     else if (!strcmp(a, "--precision")) ok = has_precision = cli_precision_arg(argc, argv, &i, &o.precision);
+    else if (!strcmp(a, "--augment")) ok = cli_str_arg(argc, argv, &i, &augment);
+    else if (!strcmp(a, "--no-augment")) no_augment = 1;
+    else if (!strcmp(a, "--schedule")) ok = cli_str_arg(argc, argv, &i, &schedule);
     else if (!strcmp(a, "--run-dir")) ok = cli_str_arg(argc, argv, &i, &o.run_dir);
     else if (!strcmp(a, "--resume")) ok = cli_str_arg(argc, argv, &i, &resume);
     else if (!strcmp(a, "--limit-train")) ok = cli_int_arg(argc, argv, &i, &o.limit_train, 2, 1 << 30);
@@ -173,6 +181,7 @@ int cmd_train(int argc, char **argv) {
     return cli_usage("train: %s cannot change in a resumed run (it keeps the settings it started with); drop %s "
                      "(--epochs N extends the run)", fixed_given, fixed_given);
   if (split >= 0) o.val_split = split;
+  if (augment && no_augment) return cli_usage("train: give --augment or --no-augment, not both");
 
   cn_spec spec, *use = NULL;
   char ds_name[32] = "mnist", ds_dir[4096] = "";
@@ -201,6 +210,11 @@ int cmd_train(int argc, char **argv) {
       if ((cn_opt_kind)k != spec.train.optim.kind) spec.train.optim = cn_optim_spec_default((cn_opt_kind)k);
     }
     if (lr > 0) spec.train.optim.lr = (float)lr;
+    /* The run folder's model.model records what was trained, overrides included. */
+    if (no_augment) memset(&spec.train.augment, 0, sizeof spec.train.augment);
+    if (augment && cn_spec_override(&spec, "augment", augment, "option --augment")) return cli_usage("%s", cn_last_error());
+    if (schedule && cn_spec_override(&spec, "schedule", schedule, "option --schedule"))
+      return cli_usage("%s", cn_last_error());
     use = &spec;
   }
   if (dataset) snprintf(ds_name, sizeof ds_name, "%s", dataset);

@@ -37,6 +37,7 @@ typedef struct {
   int train_line;       /* line of the train line, 0 before it */
   int callback_line[3]; /* line of each callback kind, 0 before it */
   int augment_line, schedule_line;
+  int col_shift; /* an override's: the columns of the line kind's word, which the user did not type */
 } parser;
 
 static int fail_at(const parser *p, int col, const char *fmt, ...)
@@ -51,6 +52,8 @@ static int fail_at(const parser *p, int col, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (p->line == 0) /* an override from the command line: one line, no file */
+    return cn_fail(CN_EFORMAT, "%s, column %d: %s", p->file, col > p->col_shift ? col - p->col_shift : 1, msg);
   return cn_fail(CN_EFORMAT, "%s:%d:%d: %s", p->file, p->line, col, msg);
 }
 
@@ -707,6 +710,24 @@ static int parse_line(parser *p, const char *line, int len) {
   return k->handle(p, k, pos, npos, opt, nopt);
 }
 
+int cn_spec_override(cn_spec *s, const char *kind, const char *options, const char *origin) {
+  if (strcmp(kind, "augment") != 0 && strcmp(kind, "schedule") != 0)
+    return cn_fail(CN_EINVAL, "%s: only the augment and schedule lines can be overridden, not '%s'", origin, kind);
+  size_t len = strlen(options);
+  if (len > MAX_LINE_CHARS || cn_utf8_invalid_at(options, len) < len || memchr(options, '\n', len) ||
+      memchr(options, '\r', len))
+    return cn_fail(CN_EINVAL, "%s: not one line of UTF-8 text of at most %d characters", origin, MAX_LINE_CHARS);
+  char line[MAX_LINE_CHARS + 16];
+  int n = snprintf(line, sizeof line, "%s %s", kind, options);
+  cn_spec copy = *s; /* s changes only when the whole line is good */
+  parser p = {origin, 0, &copy, 0, {0, 0, 0}, 0, 0, (int)strlen(kind) + 1};
+  if (parse_line(&p, line, n)) return CN_EFORMAT;
+  int rc = cn_spec_check(&copy, 0, NULL);
+  if (rc) return rc;
+  *s = copy;
+  return CN_OK;
+}
+
 /* Keeps the leading '#' block as comment text, one line per line, without
  * the '#' and one following space. Lines that would overflow are dropped. */
 static void keep_comment(cn_spec *s, const char *line, int len) {
@@ -741,7 +762,7 @@ static size_t line_length(const char *line) {
 }
 
 int cn_spec_parse(const char *text, const char *filename, cn_spec *out) {
-  parser p = {filename, 0, out, 0, {0, 0, 0}, 0, 0};
+  parser p = {filename, 0, out, 0, {0, 0, 0}, 0, 0, 0};
   cn_spec_init(out, 0, 0, 0);
   snprintf(out->file, sizeof out->file, "%s", filename);
   stem(filename, out->name, sizeof out->name);

@@ -231,11 +231,46 @@ static void test_seeds_and_ensemble(void) {
   CHECK(run(other_test_set) == 1 && cli_output_has("not the same test set"));
 }
 
+/* --augment and --schedule replace the model file's lines, --no-augment drops
+ * its augmentation; the run folder's model.model records what was trained. */
+static void test_augment_overrides(void) {
+  const char *bad_value[] = {"train", "mlp", "--augment", "rotation=999", DATA, NULL};
+  CHECK(run(bad_value) == 2 && cli_output_has("option --augment, column 10: rotation must be in [0, 180], not 999"));
+  const char *bad_key[] = {"train", "mlp", "--augment", "zoom=0.1 rotate=9", DATA, NULL};
+  CHECK(run(bad_key) == 2 && cli_output_has("option --augment, column 10: unknown option 'rotate' for augment"));
+  const char *bad_kind[] = {"train", "mlp", "--schedule", "cosin", DATA, NULL};
+  CHECK(run(bad_kind) == 2 && cli_output_has("option --schedule, column 1: unknown schedule 'cosin'"));
+  const char *both[] = {"train", "best", "--augment", "shift=0.1", "--no-augment", DATA, NULL};
+  CHECK(run(both) == 2 && cli_output_has("give --augment or --no-augment, not both"));
+
+  const char *dir = CN_TEST_TMP "/augmented";
+  const char *train[] = {"train", "mlp", DATA, "--epochs", "1", "--limit-train", "600", "--limit-test", "100",
+                         "--augment", "rotation=12 shift=0.1", "--schedule", "cosine warmup=0.1",
+                         "--run-dir", dir, "--quiet", NULL};
+  CHECK(run(train) == 0);
+  size_t n;
+  char *model = NULL;
+  CHECK(cn_read_file(CN_TEST_TMP "/augmented/model.model", 1 << 20, &model, &n) == 0);
+  CHECK(model && strstr(model, "augment rotation=12 shift=0.1") && strstr(model, "schedule cosine warmup=0.1"));
+  free(model);
+  const char *resume[] = {"train", "--resume", dir, "--no-augment", NULL};
+  CHECK(run(resume) == 2 && cli_output_has("--no-augment cannot change in a resumed run"));
+
+  const char *plain_dir = CN_TEST_TMP "/not-augmented";
+  const char *plain[] = {"train", "best", DATA, "--epochs", "1", "--limit-train", "200", "--limit-test", "50",
+                         "--no-augment", "--run-dir", plain_dir, "--quiet", NULL};
+  CHECK(run(plain) == 0);
+  CHECK(cn_read_file(CN_TEST_TMP "/not-augmented/model.model", 1 << 20, &model, &n) == 0);
+  CHECK(model && !strstr(model, "augment ") && strstr(model, "schedule cosine"));
+  free(model);
+}
+
 int main(void) {
   if (system("rm -rf '" CN_TEST_TMP "' && mkdir -p '" CN_TEST_TMP "'") != 0) return 1;
   test_interrupt_and_resume();
   test_bad_arguments();
   test_bf16();
   test_seeds_and_ensemble();
+  test_augment_overrides();
   return test_summary();
 }
