@@ -383,8 +383,27 @@ static void test_name_tables(void) {
   }
 }
 
+/* cn_spec_override: replaces one settings line; a refused line leaves the spec as it was. */
+static void test_override(void) {
+  cn_spec s, before;
+  CHECK(cn_spec_parse("input 28x28x1\nflatten\ndense 10 activation=softmax\naugment rotation=10 erase=0.5\n",
+                      "m.model", &s) == 0);
+  before = s;
+  CHECK(cn_spec_override(&s, "augment", "shift=0.2 rotation=", "option --augment") == CN_EFORMAT);
+  CHECK_MSG(strstr(cn_last_error(), "option --augment, column 20: missing value for rotation"), "%s", cn_last_error());
+  CHECK(cn_spec_override(&s, "schedule", "cosine warmup=2", "option --schedule") != 0);
+  CHECK(cn_spec_override(&s, "train", "lr=1", "option --x") == CN_EINVAL);
+  CHECK(cn_spec_override(&s, "augment", "shift=0.1\nflatten", "option --augment") == CN_EINVAL);
+  CHECK(memcmp(&s, &before, sizeof s) == 0);
+  CHECK_MSG(cn_spec_override(&s, "augment", "shift=0.2", "option --augment") == 0, "%s", cn_last_error());
+  CHECK(s.train.augment.rotation == 0 && s.train.augment.erase == 0 && s.train.augment.shift == 0.2f);
+  CHECK(cn_spec_override(&s, "schedule", "exponential gamma=0.9", "option --schedule") == 0);
+  CHECK(s.train.schedule.kind == CN_SCHEDULE_EXPONENTIAL && s.train.schedule.gamma == 0.9f);
+}
+
 int main(void) {
   test_name_tables();
+  test_override();
   test_accepts();
   test_training_settings();
   test_errors();
