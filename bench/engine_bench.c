@@ -311,8 +311,7 @@ int main(int argc, char **argv) {
       o.layers = 0;
     } else if (!strcmp(a, "--per-layer")) {
       o.per_layer = 1;
-    } else if (!strcmp(a, "--precision") && v && cn_precision_parse(v) >= 0) {
-      o.precision = (cn_precision)cn_precision_parse(v);
+    } else if (!strcmp(a, "--precision") && v && cn_precision_parse(v, &o.precision) == 0) {
       i++;
     } else if (!strcmp(a, "--cpu")) {
       use_cpu_clock = 1;

@@ -63,8 +63,8 @@ typedef enum { CN_PRECISION_FP32, CN_PRECISION_BF16 } cn_precision;
  * AVX512-BF16, or a build without -march=native). */
 int cn_model_set_precision(cn_model *m, cn_precision p);
 cn_precision cn_model_precision(const cn_model *m);
-/* "fp32" / "bf16" -> the precision; -1 for anything else. */
-int cn_precision_parse(const char *name);
+/* "fp32" / "bf16" -> the precision, or CN_EINVAL listing the names. */
+int cn_precision_parse(const char *name, cn_precision *out);
 const char *cn_precision_name(cn_precision p);
 /* The names in the enum's order, NULL-terminated, for messages and help texts. */
 const char *const *cn_precision_names(void);

@@ -171,6 +171,13 @@ typedef struct {
   int line;
 } cn_callback_spec;
 
+/* The figures a callback can monitor: history.csv's columns of one epoch. */
+typedef enum { CN_METRIC_LOSS, CN_METRIC_ACCURACY, CN_METRIC_VAL_LOSS, CN_METRIC_VAL_ACCURACY } cn_metric;
+#define CN_METRICS (CN_METRIC_VAL_ACCURACY + 1)
+const char *const *cn_metric_names(void); /* in the enum's order, NULL-terminated */
+/* The metric named `name`, or CN_EINVAL listing the names. */
+int cn_metric_parse(const char *name, cn_metric *out);
+
 /* A callback with Keras defaults for its kind (monitor val_loss, mode auto). */
 void cn_callback_spec_default(cn_callback_spec *c, cn_callback_kind kind);
 

@@ -57,14 +57,12 @@ void cli_precision_help(void) {
 int cli_precision_arg(int argc, char **argv, int *i, cn_precision *out) {
   const char *s;
   if (!cli_str_arg(argc, argv, i, &s)) return 0;
-  int p = cn_precision_parse(s);
-  if (p < 0) {
+  if (cn_precision_parse(s, out)) {
     char names[64];
     cli_usage("option %s wants %s, not '%s'", argv[*i - 1],
               cli_join(names, sizeof names, cn_precision_names(), ", ", " or "), s);
     return 0;
   }
-  *out = (cn_precision)p;
   return 1;
 }
 

@@ -216,10 +216,13 @@ static const char *const precisions[CN_PRECISIONS + 1] = {[CN_PRECISION_FP32] = 
 
 const char *const *cn_precision_names(void) { return precisions; }
 
-int cn_precision_parse(const char *name) {
+int cn_precision_parse(const char *name, cn_precision *out) {
   for (int p = 0; name && p < CN_PRECISIONS; p++)
-    if (strcmp(name, precisions[p]) == 0) return p;
-  return -1;
+    if (strcmp(name, precisions[p]) == 0) {
+      *out = (cn_precision)p;
+      return CN_OK;
+    }
+  return cn_fail(CN_EINVAL, "unknown precision \"%s\": use fp32 or bf16", name ? name : "");
 }
 
 const char *cn_precision_name(cn_precision p) { return precisions[p == CN_PRECISION_BF16 ? p : CN_PRECISION_FP32]; }

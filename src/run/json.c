@@ -93,8 +93,7 @@ int cn_run_json_precision(const cJSON *o, const char *path, cn_precision *out) {
   *out = CN_PRECISION_FP32;
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "precision");
   if (!v) return CN_OK;
-  int p = cJSON_IsString(v) ? cn_precision_parse(v->valuestring) : -1;
-  if (p < 0) return cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
-  *out = (cn_precision)p;
+  if (!cJSON_IsString(v) || cn_precision_parse(v->valuestring, out))
+    return cn_fail(CN_EFORMAT, "%s: \"precision\" must be \"fp32\" or \"bf16\"", path);
   return CN_OK;
 }

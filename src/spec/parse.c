@@ -534,7 +534,6 @@ static int on_schedule(parser *p, const line_kind *k, const token *pos, int npos
 
 static int on_callback(parser *p, const line_kind *k, const token *pos, int npos, const option *o, int nopt) {
   (void)k, (void)npos;
-  static const char *const monitors[] = {"loss", "accuracy", "val_loss", "val_accuracy", NULL};
   static const char *const allowed[CN_CB_KINDS][8] = {
       {"monitor", "mode", "save_best_only", NULL},
       {"monitor", "factor", "patience", "min_lr", "min_delta", "cooldown", "mode", NULL},
@@ -553,8 +552,8 @@ static int on_callback(parser *p, const line_kind *k, const token *pos, int npos
   c.line = p->line;
   if ((opt = find_opt(o, nopt, "monitor"))) {
     int m = 0;
-    if (parse_word(p, opt->val, "monitor", monitors, &m)) return CN_EFORMAT;
-    snprintf(c.monitor, sizeof c.monitor, "%s", monitors[m]);
+    if (parse_word(p, opt->val, "monitor", cn_metric_names(), &m)) return CN_EFORMAT;
+    snprintf(c.monitor, sizeof c.monitor, "%s", cn_metric_names()[m]);
   }
   if ((opt = find_opt(o, nopt, "mode")) && parse_mode(p, opt->val, &c.mode)) return CN_EFORMAT;
   if ((opt = find_opt(o, nopt, "save_best_only")) &&

@@ -29,6 +29,21 @@ int cn_augment_check(const cn_augment *a) {
   return rc;
 }
 
+static const char *const metrics[CN_METRICS + 1] = {
+    [CN_METRIC_LOSS] = "loss", [CN_METRIC_ACCURACY] = "accuracy", [CN_METRIC_VAL_LOSS] = "val_loss",
+    [CN_METRIC_VAL_ACCURACY] = "val_accuracy"};
+
+const char *const *cn_metric_names(void) { return metrics; }
+
+int cn_metric_parse(const char *name, cn_metric *out) {
+  for (int k = 0; name && k < CN_METRICS; k++)
+    if (strcmp(name, metrics[k]) == 0) {
+      *out = (cn_metric)k;
+      return CN_OK;
+    }
+  return cn_fail(CN_EINVAL, "unknown monitor \"%s\": use loss, accuracy, val_loss or val_accuracy", name ? name : "");
+}
+
 static const char *const names[CN_SCHEDULE_KINDS + 1] = {
     [CN_SCHEDULE_CONSTANT] = "constant", [CN_SCHEDULE_EXPONENTIAL] = "exponential", [CN_SCHEDULE_STEP] = "step",
     [CN_SCHEDULE_COSINE] = "cosine",     [CN_SCHEDULE_ONE_CYCLE] = "one_cycle",

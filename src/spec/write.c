@@ -120,13 +120,6 @@ static void put_callback(FILE *f, const cn_callback_spec *c) {
   fputc('\n', f);
 }
 
-static int known_monitor(const char monitor[32]) {
-  static const char *const names[] = {"loss", "accuracy", "val_loss", "val_accuracy"};
-  for (int i = 0; i < 4; i++)
-    if (!strncmp(monitor, names[i], 32)) return 1;
-  return 0;
-}
-
 /* The settings the writer turns into words must be ones it knows. */
 static int check_settings(const cn_spec *s) {
   const cn_train_spec *t = &s->train;
@@ -138,8 +131,9 @@ static int check_settings(const cn_spec *s) {
     return cn_fail(CN_EINVAL, "cn_spec_write: %d callbacks (at most %d)", s->n_callbacks, CN_MAX_CALLBACKS);
   for (int i = 0; i < s->n_callbacks; i++) {
     const cn_callback_spec *c = &s->callbacks[i];
+    cn_metric monitor;
     if ((unsigned)c->kind >= CN_CB_KINDS || c->mode < -1 || c->mode > 1 ||
-        !known_monitor(c->monitor))
+        !memchr(c->monitor, '\0', sizeof c->monitor) || cn_metric_parse(c->monitor, &monitor))
       return cn_fail(CN_EINVAL, "cn_spec_write: callback %d has an unknown kind (%d), mode (%d) or monitor",
                      i + 1, (int)c->kind, c->mode);
   }

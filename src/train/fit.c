@@ -49,7 +49,8 @@ typedef struct {
   int ckpt_best_only, has_reduce_lr, has_early_stop, early_restore;
   cn_reduce_lr reduce_lr;
   cn_early_stop early;
-  const char *ckpt_monitor, *early_monitor, *reduce_monitor;
+  const char *ckpt_monitor, *early_monitor, *reduce_monitor; /* their names, for messages */
+  cn_metric ckpt_metric, early_metric, reduce_metric;
   /* progress */
   cn_history_row *history;
   int epoch;         /* epochs finished */
@@ -92,10 +93,13 @@ static void message(fit_state *s, const char *fmt, ...) {
   emit(s, &ev);
 }
 
-static double metric(const cn_history_row *r, const char *name) {
-  if (!strcmp(name, "loss")) return r->loss;
-  if (!strcmp(name, "accuracy")) return r->accuracy;
-  if (!strcmp(name, "val_loss")) return r->val_loss;
+static double metric(const cn_history_row *r, cn_metric m) {
+  switch (m) {
+  case CN_METRIC_LOSS: return r->loss;
+  case CN_METRIC_ACCURACY: return r->accuracy;
+  case CN_METRIC_VAL_LOSS: return r->val_loss;
+  case CN_METRIC_VAL_ACCURACY: break;
+  }
   return r->val_accuracy;
 }
 
@@ -376,7 +380,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
   const cn_history_row *row = &s->history[s->epoch];
   int e = s->epoch + 1;
   char path[4200];
-  double value = metric(row, s->ckpt_monitor);
+  double value = metric(row, s->ckpt_metric);
   if (!s->ckpt_best_only || cn_monitor_improved(&s->ckpt, value)) {
     path_in(s, CN_RUN_BEST, path, sizeof path);
     if (s->ckpt_best_only)
@@ -393,7 +397,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
   }
   if (s->has_early_stop) {
     int improved;
-    if (cn_early_stop_update(&s->early, metric(row, s->early_monitor), s->epoch, &improved)) {
+    if (cn_early_stop_update(&s->early, metric(row, s->early_metric), s->epoch, &improved)) {
       s->stopped = 1;
       message(s, "Epoch %d: early stopping (%s has not improved for %d epochs; best %.5f at epoch %d)", e,
               s->early_monitor, s->early.wait, s->early.mon.best, s->early.best_epoch + 1);
@@ -414,7 +418,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
   }
   if (s->has_reduce_lr) {
     double lr = cn_optim_lr(s->o);
-    double next = cn_reduce_lr_update(&s->reduce_lr, metric(row, s->reduce_monitor), lr);
+    double next = cn_reduce_lr_update(&s->reduce_lr, metric(row, s->reduce_metric), lr);
     if (next != lr) {
       /* With a schedule, the reduction scales every later scheduled rate. */
       s->plateau *= next / lr;
@@ -580,21 +584,33 @@ static int setup(fit_state *s, const cn_spec *spec) {
 
   /* Callbacks; without a checkpoint line, keep the best val_accuracy. */
   s->ckpt_monitor = "val_accuracy";
+  s->ckpt_metric = CN_METRIC_VAL_ACCURACY;
   s->ckpt_best_only = 1;
   int ckpt_mode = 0;
   for (int i = 0; i < s->spec.n_callbacks; i++) {
     const cn_callback_spec *c = &s->spec.callbacks[i];
+    cn_metric monitor;
+    if (!memchr(c->monitor, '\0', sizeof c->monitor))
+      return cn_fail(CN_EINVAL, "fit: callback %d (%s): its monitor is not a string", i + 1, cn_callback_name(c->kind));
+    if (cn_metric_parse(c->monitor, &monitor)) {
+      char why[256]; /* cn_fail writes where cn_last_error points */
+      snprintf(why, sizeof why, "%s", cn_last_error());
+      return cn_fail(CN_EINVAL, "fit: callback %d (%s): %s", i + 1, cn_callback_name(c->kind), why);
+    }
     if (c->kind == CN_CB_CHECKPOINT) {
       s->ckpt_monitor = c->monitor;
+      s->ckpt_metric = monitor;
       s->ckpt_best_only = c->save_best_only;
       ckpt_mode = c->mode;
     } else if (c->kind == CN_CB_REDUCE_LR) {
       s->has_reduce_lr = 1;
       s->reduce_monitor = c->monitor;
+      s->reduce_metric = monitor;
       cn_reduce_lr_init(&s->reduce_lr, c);
     } else {
       s->has_early_stop = 1;
       s->early_monitor = c->monitor;
+      s->early_metric = monitor;
       s->early_restore = c->restore_best;
       cn_early_stop_init(&s->early, c);
     }

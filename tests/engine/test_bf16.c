@@ -209,12 +209,14 @@ static void check_batch_independence(void) {
 }
 
 int main(void) {
-  CHECK(cn_precision_parse("fp32") == CN_PRECISION_FP32);
-  CHECK(cn_precision_parse("bf16") == CN_PRECISION_BF16);
-  CHECK(cn_precision_parse("fp16") == -1);
+  cn_precision got = CN_PRECISION_BF16;
+  CHECK(cn_precision_parse("fp32", &got) == 0 && got == CN_PRECISION_FP32);
+  CHECK(cn_precision_parse("bf16", &got) == 0 && got == CN_PRECISION_BF16);
+  CHECK(cn_precision_parse("fp16", &got) == CN_EINVAL && got == CN_PRECISION_BF16);
+  CHECK(strstr(cn_last_error(), "unknown precision \"fp16\": use fp32 or bf16") != NULL);
   CHECK(strcmp(cn_precision_name(CN_PRECISION_BF16), "bf16") == 0);
   for (int p = 0; p < CN_PRECISIONS; p++) /* one table: each name parses back to its precision */
-    CHECK(cn_precision_names()[p] && cn_precision_parse(cn_precision_names()[p]) == p);
+    CHECK(cn_precision_names()[p] && cn_precision_parse(cn_precision_names()[p], &got) == 0 && (int)got == p);
   CHECK(cn_precision_names()[CN_PRECISIONS] == NULL);
   if (!cn_gemm_bf16_available()) {
     net_result r;

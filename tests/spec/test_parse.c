@@ -381,6 +381,20 @@ static void test_name_tables(void) {
     CHECK(strcmp(cn_schedule_names()[k], cn_schedule_name((cn_schedule_kind)k)) == 0);
     check_word("schedule ", cn_schedule_name((cn_schedule_kind)k), k, schedule_of);
   }
+  CHECK(list_length(cn_metric_names()) == CN_METRICS);
+  for (int k = 0; k < CN_METRICS; k++) { /* each monitor name parses to its metric and is written back */
+    cn_metric m = CN_METRICS;
+    CHECK(cn_metric_parse(cn_metric_names()[k], &m) == 0 && (int)m == k);
+    char text[160];
+    cn_spec s;
+    snprintf(text, sizeof text, "input 28x28x1\nflatten\ndense 10\ncallback early_stop monitor=%s\n", cn_metric_names()[k]);
+    CHECK(cn_spec_parse(text, "m.model", &s) == 0 && strcmp(s.callbacks[0].monitor, cn_metric_names()[k]) == 0);
+    char *out = cn_spec_write(&s);
+    CHECK(out && (k == CN_METRIC_VAL_LOSS || strstr(out, cn_metric_names()[k]))); /* val_loss: the default */
+    free(out);
+  }
+  cn_metric m;
+  CHECK(cn_metric_parse("val_acc", &m) == CN_EINVAL && strstr(cn_last_error(), "use loss, accuracy, val_loss or val_accuracy"));
 }
 
 /* cn_spec_override: replaces one settings line; a refused line leaves the spec as it was. */

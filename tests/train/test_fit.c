@@ -196,6 +196,20 @@ static void test_divergence_guard(void) {
   cn_model_free(m);
 }
 
+/* A spec built in code with a monitor no history column has is refused
+ * before anything is written, not silently monitored as val_accuracy. */
+static void test_unknown_monitor(void) {
+  cn_spec spec;
+  CHECK(cn_spec_parse(mlp_text, "mlp.model", &spec) == 0);
+  snprintf(spec.callbacks[1].monitor, sizeof spec.callbacks[1].monitor, "val_acc");
+  cn_fit_options o = cn_fit_default_options();
+  o.run_dir = CN_TEST_TMP "/bad-monitor";
+  o.limit_train = 600;
+  cn_fit_result r;
+  CHECK_ERROR(cn_fit(&spec, &ds, &o, &r), CN_EINVAL, "callback 2 (reduce_lr): unknown monitor \"val_acc\"");
+  CHECK(!file_exists(CN_TEST_TMP "/bad-monitor", "history.csv"));
+}
+
 /* The settings beyond Keras's fit (augmentation, a schedule, weight
  * averaging, label smoothing, weight decay) keep resume exact, keep results
  * independent of the thread count, and are applied. */
@@ -290,6 +304,7 @@ int main(void) {
   test_smoke_and_run_folder();
   test_resume_equivalence();
   test_divergence_guard();
+  test_unknown_monitor();
   test_recipe_settings();
   cn_dataset_free(&ds);
   return test_summary();
