@@ -78,10 +78,17 @@ typedef struct {
   cn_imageset train, test;
 } cn_dataset;
 
-/* Loads dataset `name` ("mnist" or "fashion"; NULL means "mnist") from `dir`
+/* The name of a dataset of the user's own: a folder whose test set is
+ * neither MNIST's nor Fashion-MNIST's (its classes are numbered). */
+#define CN_DATASET_OWN "own"
+
+/* Loads dataset `name` ("mnist", "fashion" or CN_DATASET_OWN) from `dir`
  * when given (the user's own folder of standard-named files, raw or .gz), else
  * from data/<name>/ under the current folder or $CNIST_DATA/<name>. The error
- * says which folders were tried and how to fetch or place the files. */
+ * says which folders were tried and how to fetch or place the files.
+ * name NULL: "mnist" without dir; with dir, the dataset its test set is by
+ * content (MNIST's, Fashion-MNIST's, else CN_DATASET_OWN). A named dataset
+ * whose folder holds another known dataset's test set is refused (CN_EINVAL). */
 int cn_dataset_load(const char *name, const char *dir, cn_dataset *out);
 /* The test set alone (to evaluate or predict without reading the 47 MB of
  * training images): as cn_dataset_load, but the folder needs only the two

@@ -124,9 +124,10 @@ static void print_images(const cn_dataset *ds, int count) {
 }
 
 static int data_info(int argc, char **argv) {
-  const char *name = "mnist", *dir = NULL;
+  const char *name = NULL, *dir = NULL; /* NULL: MNIST, or what --data DIR holds */
   if (!parse_options(argc, argv, 1, &name, &dir)) return 2;
-  if (!cn_dataset_class_names(name)) return cli_usage("data info: unknown dataset '%s' (mnist or fashion)", name);
+  if (name && !cn_dataset_class_names(name))
+    return cli_usage("data info: unknown dataset '%s' (mnist, fashion or " CN_DATASET_OWN ")", name);
   cn_dataset ds;
   if (cn_dataset_load(name, dir, &ds) != CN_OK) return cli_fail_last();
   printf("dataset   %s (%s)\n", ds.name, ds.dir);

@@ -85,7 +85,7 @@ int cmd_eval(int argc, char **argv) {
   /* A run folder gives its best weights, its dataset and its split. */
   struct stat st;
   int is_run = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
-  char checkpoint[4200], ds_name[32] = "mnist", ds_dir[4096] = "";
+  char checkpoint[4200], ds_name[32] = "", ds_dir[4096] = "";
   uint64_t seed = 1;
   double val_split = 0.15;
   int limit_train = 0, limit_test = 0;
@@ -103,6 +103,7 @@ int cmd_eval(int argc, char **argv) {
     return cli_fail("%s: trained without a validation split (val_split 0): there is no validation set to evaluate; "
                     "use --split train or test", target);
   if (dataset) snprintf(ds_name, sizeof ds_name, "%s", dataset);
+  else if (data) ds_name[0] = '\0'; /* other data: what it holds, by content */
   if (data) snprintf(ds_dir, sizeof ds_dir, "%s", data);
 
   cn_model *m;
@@ -113,7 +114,8 @@ int cmd_eval(int argc, char **argv) {
   }
   cn_dataset ds;
   int is_test = !strcmp(split, "test"); /* then the training images are not read */
-  if ((is_test ? cn_dataset_load_test : cn_dataset_load)(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) {
+  if ((is_test ? cn_dataset_load_test : cn_dataset_load)(ds_name[0] ? ds_name : NULL, ds_dir[0] ? ds_dir : NULL,
+                                                         &ds)) {
     cn_model_free(m);
     return cli_fail_last();
   }

@@ -12,7 +12,7 @@ static const char *const quick_study[] = {"mlp", "lenet", "custom1"};
 
 int cmd_study(int argc, char **argv) {
   int quick = 0, epochs = 0, quiet = 0, limit_train = 0, threads = 0;
-  const char *dataset = "mnist", *data = NULL;
+  const char *dataset = NULL, *data = NULL; /* NULL: MNIST, or what --data DIR holds */
   double seed = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];

@@ -184,7 +184,7 @@ int cmd_train(int argc, char **argv) {
   if (augment && no_augment) return cli_usage("train: give --augment or --no-augment, not both");
 
   cn_spec spec, *use = NULL;
-  char ds_name[32] = "mnist", ds_dir[4096] = "";
+  char ds_name[32] = "", ds_dir[4096] = ""; /* a resumed run's; else the options' */
   if (resume) {
     if (model) return cli_usage("train: give either a model or --resume, not both");
     struct stat st;
@@ -218,9 +218,11 @@ int cmd_train(int argc, char **argv) {
     use = &spec;
   }
   if (dataset) snprintf(ds_name, sizeof ds_name, "%s", dataset);
+  else if (data) ds_name[0] = '\0'; /* what DIR holds, by content; resume then checks it against the run */
   if (data) snprintf(ds_dir, sizeof ds_dir, "%s", data);
   cn_dataset ds;
-  if (cn_dataset_load(ds_name, ds_dir[0] ? ds_dir : NULL, &ds)) return cli_fail_last();
+  /* Neither --dataset nor a run's: MNIST, or what --data DIR holds by content. */
+  if (cn_dataset_load(ds_name[0] ? ds_name : NULL, ds_dir[0] ? ds_dir : NULL, &ds)) return cli_fail_last();
   o.dataset_name = ds.name;
   o.data_dir = ds.dir;
   int rc;

@@ -23,8 +23,23 @@ static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullove
                                               "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 const char *const *cn_dataset_class_names(const char *name) {
-  if (!name || !strcmp(name, "mnist")) return number_names;
+  if (!name || !strcmp(name, "mnist") || !strcmp(name, CN_DATASET_OWN)) return number_names;
   if (!strcmp(name, "fashion")) return fashion_names;
+  return NULL;
+}
+
+/* The known datasets by the content of their test set (cn_imageset_fingerprint
+ * of the decoded images and labels, so raw and .gz copies agree): a folder
+ * passed without a name is named by it. */
+static const struct {
+  const char *name, *test_fingerprint;
+} known[] = {{"mnist", "baee8c5725c8964b"}, {"fashion", "c2414c438a228e9b"}};
+
+static const char *known_by_content(const cn_imageset *test) {
+  char hex[17];
+  cn_imageset_fingerprint(test, hex);
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (!strcmp(hex, known[i].test_fingerprint)) return known[i].name;
   return NULL;
 }
 
@@ -165,9 +180,14 @@ static int locate(const char *name, const char *dir, int first, char folder[4096
 /* The dataset, or its test set alone (train stays empty) when test_only. */
 static int load(const char *name, const char *dir, int test_only, cn_dataset *out) {
   memset(out, 0, sizeof *out);
-  if (!name) name = "mnist";
+  const int named = name != NULL;
+  if (!name) name = dir ? CN_DATASET_OWN : "mnist"; /* a folder without a name: named by its content below */
   const char *const *class_names = cn_dataset_class_names(name);
-  if (!class_names) return cn_fail(CN_EINVAL, "unknown dataset '%s' (known: mnist, fashion)", name);
+  if (!class_names)
+    return cn_fail(CN_EINVAL, "unknown dataset '%s' (known: mnist, fashion, or " CN_DATASET_OWN " with a folder)",
+                   name);
+  if (!dir && !strcmp(name, CN_DATASET_OWN))
+    return cn_fail(CN_EINVAL, "the " CN_DATASET_OWN " dataset is a folder of your own: name it (--data DIR)");
   char folder[4096], paths[CN_DATA_FILES][4096];
   int status = locate(name, dir, test_only ? TEST_FILES : 0, folder, paths);
   if (status != CN_OK) return status;
@@ -184,6 +204,14 @@ static int load(const char *name, const char *dir, int test_only, cn_dataset *ou
     status = cn_fail(CN_EFORMAT, "%s: training images are %dx%dx%d but test images are %dx%dx%d", folder,
                      out->train.rows, out->train.cols, out->train.channels, out->test.rows, out->test.cols,
                      out->test.channels);
+    cn_dataset_free(out);
+    return status;
+  }
+  const char *holds = known_by_content(&out->test);
+  if (!named && holds) name = holds, class_names = cn_dataset_class_names(holds);
+  if (named && holds && strcmp(holds, name) != 0) {
+    status = cn_fail(CN_EINVAL, "%s holds the %s test set, not %s's: drop the dataset name or name %s", folder,
+                     holds, name, holds);
     cn_dataset_free(out);
     return status;
   }

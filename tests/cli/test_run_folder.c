@@ -202,6 +202,17 @@ static void test_compare(void) {
   CHECK(stat(TMP "/report.html", &st) == 0 && st.st_size > 1000);
 }
 
+/* --data DIR without --dataset: the run is named by what DIR holds, not
+ * recorded as MNIST. */
+static void test_data_named_by_content(void) {
+  const char *args[] = {"train", "mlp", "--epochs", "1", "--run-dir", TMP "/named", "--data",
+                        CN_TEST_DATA_DIR "/fashion", "--limit-train", "600", "--limit-test", "100", "--quiet", NULL};
+  CHECK(run(args) == 0 && cli_output_has("fashion test set"));
+  char *config = slurp(TMP "/named/config.json");
+  CHECK(config && strstr(config, "\"dataset\":\t\"fashion\""));
+  free(config);
+}
+
 /* The run records its data by content: resume on other data is refused,
  * eval on other data says so, naming the run's dataset and folder. */
 static void test_other_data(void) {
@@ -236,5 +247,6 @@ int main(void) {
   test_read_only();
   test_compare();
   test_other_data();
+  test_data_named_by_content();
   return test_summary();
 }

@@ -128,5 +128,18 @@ int main(void) {
     CHECK(fashion.train.labels[0] == 9); /* an ankle boot comes first */
   }
   cn_dataset_free(&fashion);
+
+  /* A folder passed without a name is named by its test set's content, raw
+   * or gzipped; a name that contradicts the content is refused. */
+  cn_dataset named;
+  CHECK_MSG(cn_dataset_load_test(NULL, CN_TEST_DATA_DIR "/fashion", &named) == CN_OK, "%s", cn_last_error());
+  CHECK(!strcmp(named.name, "fashion") && !strcmp(named.class_names[8], "Bag"));
+  cn_dataset_free(&named);
+  CHECK_MSG(cn_dataset_load_test(NULL, only, &named) == CN_OK, "%s", cn_last_error());
+  CHECK(!strcmp(named.name, "mnist"));
+  cn_dataset_free(&named);
+  CHECK_ERROR(cn_dataset_load_test("mnist", CN_TEST_DATA_DIR "/fashion", &named), CN_EINVAL,
+              "holds the fashion test set, not mnist's: drop the dataset name or name fashion");
+  CHECK_ERROR(cn_dataset_load_test(CN_DATASET_OWN, NULL, &named), CN_EINVAL, "a folder of your own");
   return test_summary();
 }
