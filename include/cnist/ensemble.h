@@ -51,6 +51,43 @@ typedef struct {
 int cn_ensemble_average(const cn_test_probs *members, const char *const *names, int count, cn_ensemble *out);
 void cn_ensemble_free(cn_ensemble *e);
 
+/* ---- the ensemble's record: DIR/ensemble.json ---- */
+
+/* Writes e as dir/ensemble.json (dir and its parents created; the folder
+ * locked while written, like a run folder): the dataset, the test-time
+ * views (1: none), each member (its run folder, model and accuracy), the
+ * accuracy with its binomial standard error, the cross-entropy of the mean
+ * probabilities, the members' weights and training time in all, and every
+ * test digit the ensemble gets wrong with how many members get it wrong.
+ * `members` are the members' summaries, in e's order. A folder that holds a
+ * training run, or an ensemble.json cnist did not write, is refused. */
+int cn_ensemble_save(const char *dir, const cn_ensemble *e, const cn_run_summary *members, const char *dataset,
+                     int views);
+
+/* One digit the ensemble gets wrong. */
+typedef struct {
+  int index, label, predicted, members_wrong;
+  double probability; /* the ensemble's, of its predicted class */
+} cn_ensemble_wrong;
+
+/* An ensemble.json read back, every value checked. summary is what compare
+ * shows (model "ensemble", the test figures, the members' weights and
+ * training time in all; the train and validation figures NaN). */
+typedef struct {
+  cn_run_summary summary;
+  int members, views, classes;
+  cn_run_summary *member; /* members: dir, model and test_accuracy of each */
+  int n_wrong;
+  cn_ensemble_wrong *wrong;
+} cn_ensemble_record;
+
+int cn_ensemble_read(const char *dir, cn_ensemble_record *out);
+void cn_ensemble_record_free(cn_ensemble_record *r);
+/* 1 when dir holds an ensemble.json (and so is an ensemble's folder). */
+int cn_ensemble_is_folder(const char *dir);
+/* Every ensemble folder under root, sorted by name (as cn_run_list). */
+int cn_ensemble_list(const char *root, char ***dirs, int *count);
+
 /* ---- test-time augmentation: an ensemble of one model over views ---- */
 
 /* The views, in the order --tta N takes them: the image itself, shifted by

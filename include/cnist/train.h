@@ -193,6 +193,8 @@ typedef struct {
   cn_precision precision; /* fp32 for runs from before the option */
 } cn_run_summary;
 
+/* From run_dir's metrics.json, or for an ensemble's folder (cnist ensemble)
+ * from its ensemble.json: model "ensemble", the train and val figures NaN. */
 int cn_run_read_summary(const char *run_dir, cn_run_summary *out);
 /* The run's dataset name and data folder from config.json (for resume/eval). */
 int cn_run_read_dataset(const char *run_dir, char *name, size_t name_size, char *data_dir, size_t dir_size);

@@ -87,7 +87,8 @@ static void csv_field(const char *s) {
   printf("\",");
 }
 
-/* A validation figure, or `none` for a run without validation (NaN). */
+/* A figure, or `none` where there is none (NaN): the validation figures of
+ * a run without validation, the train and validation figures of an ensemble. */
 static void val_cell(char *out, size_t size, const char *fmt, double v, const char *none) {
   if (isnan(v)) snprintf(out, size, "%s", none);
   else snprintf(out, size, fmt, v);
@@ -132,9 +133,12 @@ static void print_csv(const row *rows, int n) {
     csv_field(r->model);
     csv_field(r->dataset);
     char vl[32], va[32];
+    char tl[32], ta[32];
     val_cell(vl, sizeof vl, "%.6f", r->val_loss, "");
     val_cell(va, sizeof va, "%.6f", r->val_accuracy, "");
-    printf("%.6f,%.6f,%s,%s,%.6f,%.6f,", r->train_loss, r->train_accuracy, vl, va, r->test_loss, r->test_accuracy);
+    val_cell(tl, sizeof tl, "%.6f", r->train_loss, "");
+    val_cell(ta, sizeof ta, "%.6f", r->train_accuracy, "");
+    printf("%s,%s,%s,%s,%.6f,%.6f,", tl, ta, vl, va, r->test_loss, r->test_accuracy);
     if (one) printf("%.6f", r->test_accuracy_se);
     printf(",%zu,%.2f,%s,%lld,%d,", r->weight_number, r->train_time, cn_precision_name(r->precision),
            (long long)r->test_n, rows[i].runs);
@@ -155,17 +159,19 @@ static void print_table(const row *rows, int n) {
     no_val |= isnan(r->val_accuracy);
     val_cell(vl, sizeof vl, "%.4f", r->val_loss, "none");
     val_cell(va, sizeof va, "%.4f", r->val_accuracy, "none");
+    char tl[32], ta[32];
+    val_cell(tl, sizeof tl, "%.4f", r->train_loss, "none");
+    val_cell(ta, sizeof ta, "%.4f", r->train_accuracy, "none");
     if (i && (strcmp(r->dataset, rows[i - 1].s.dataset) || r->test_n != rows[i - 1].s.test_n)) putchar('\n');
     char acc[32], model[80], run[4200];
     snprintf(acc, sizeof acc, "%.4f±%.4f", r->test_accuracy, rows[i].runs > 1 ? rows[i].accuracy_sd : r->test_accuracy_se);
     /* a bf16 run says so beside its model; fp32 is the default */
     snprintf(model, sizeof model, "%s%s", r->model, r->precision == CN_PRECISION_BF16 ? " bf16" : "");
     snprintf(run, sizeof run, rows[i].runs > 1 ? "%s (%d seeds: mean ± sd)" : "%s", r->dir, rows[i].runs);
-    printf("%-12s %-8s %7lld %10.4f %14.4f %8s %12s %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
-           (long long)r->test_n, r->train_loss, r->train_accuracy, vl, va, r->test_loss, acc, r->weight_number,
-           r->train_time, run);
+    printf("%-12s %-8s %7lld %10s %14s %8s %12s %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
+           (long long)r->test_n, tl, ta, vl, va, r->test_loss, acc, r->weight_number, r->train_time, run);
   }
-  if (no_val) printf("val none: the run held out no validation images (val_split 0)\n");
+  if (no_val) printf("none: a run without validation images (val_split 0), or an ensemble (its members have those figures)\n");
 }
 
 int cli_print_leaderboard(char **runs, int n, int format, int each_run) {
@@ -226,12 +232,23 @@ int cmd_compare(int argc, char **argv) {
     return rc;
   }
   free(runs);
-  char **found;
-  int count;
+  char **found, **ensembles = NULL;
+  int count, n_ensembles = 0;
   if (cn_run_list("runs", &found, &count)) return cli_fail("%s (train a model first: cnist train lenet)", cn_last_error());
-  if (count == 0) rc = cli_fail("runs: no finished runs yet (train a model first: cnist train lenet)");
-  else rc = cli_print_leaderboard(found, count, format, each_run);
+  /* the ensembles saved under runs/ are rows too */
+  char **all = NULL;
+  if (cn_ensemble_list("runs", &ensembles, &n_ensembles)) rc = cli_fail_last();
+  else if (!(all = malloc(sizeof *all * (size_t)(count + n_ensembles + 1)))) rc = cli_fail("out of memory");
+  else if (count + n_ensembles == 0) rc = cli_fail("runs: no finished runs yet (train a model first: cnist train lenet)");
+  else {
+    for (int i = 0; i < count; i++) all[i] = found[i];
+    for (int i = 0; i < n_ensembles; i++) all[count + i] = ensembles[i];
+    rc = cli_print_leaderboard(all, count + n_ensembles, format, each_run);
+  }
+  free(all);
   for (int i = 0; i < count; i++) free(found[i]);
+  for (int i = 0; i < n_ensembles; i++) free(ensembles[i]);
   free(found);
+  free(ensembles);
   return rc;
 }

@@ -2,19 +2,23 @@
  * accuracy beside each member's, and the digits it still gets wrong. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
 static const char usage_text[] =
-    "usage: cnist ensemble RUN... [--json] [--show N] [--tta N]\n"
+    "usage: cnist ensemble RUN... [--out DIR] [--json] [--show N] [--tta N]\n"
     "\n"
     "Averages the test-set probabilities of finished runs (their test_probs.bin)\n"
     "and prints the ensemble's test accuracy with its binomial standard error,\n"
     "each member's accuracy, and the test digits the ensemble gets wrong (index,\n"
     "true label, predicted class and its probability, how many members get it\n"
     "wrong too). The runs must have been evaluated on the same test images.\n"
+    "The result is kept in DIR/ensemble.json, so that `cnist compare` and\n"
+    "`cnist report` show the ensemble as a row of its own.\n"
+    "  --out DIR  where to keep it (default runs/ensemble-<time>); --out none keeps nothing\n"
     "  --json     one JSON object: accuracy (0..1), accuracy_se, n, classes,\n"
     "             members (run, model, accuracy), wrong (index, label, predicted,\n"
     "             probability, members_wrong)\n"
@@ -109,6 +113,7 @@ static void print_table(const cn_ensemble *e, const cn_run_summary *runs, int sh
 
 int cmd_ensemble(int argc, char **argv) {
   int json = 0, show = 50, n = 0, views = 0; /* 0: no --tta, the runs' own test_probs.bin */
+  const char *out = NULL;
   const char **dirs = calloc((size_t)argc, sizeof *dirs);
   if (!dirs) return cli_fail("out of memory");
   for (int i = 1; i < argc; i++) {
@@ -118,6 +123,11 @@ int cmd_ensemble(int argc, char **argv) {
       return 0;
     } else if (!strcmp(argv[i], "--json")) {
       json = 1;
+    } else if (!strcmp(argv[i], "--out")) {
+      if (!cli_str_arg(argc, argv, &i, &out)) {
+        free(dirs);
+        return 2;
+      }
     } else if (!strcmp(argv[i], "--show")) {
       if (!cli_int_arg(argc, argv, &i, &show, 0, 1 << 24)) {
         free(dirs);
@@ -154,6 +164,18 @@ int cmd_ensemble(int argc, char **argv) {
   if (!rc) {
     if (json) print_json(&e, runs, views);
     else print_table(&e, runs, show, views);
+    char stamped[64];
+    if (!out) {
+      time_t now = time(NULL);
+      char stamp[32];
+      strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+      snprintf(stamped, sizeof stamped, "runs/ensemble-%s", stamp);
+      out = stamped;
+    }
+    if (strcmp(out, "none") != 0) {
+      if (cn_ensemble_save(out, &e, runs, runs[0].dataset, views)) rc = cli_fail_last();
+      else if (!json) printf("Kept in %s/ensemble.json (cnist compare and cnist report show it)\n", out);
+    }
     cn_ensemble_free(&e);
   }
   for (int m = 0; m < n && members; m++) cn_test_probs_free(&members[m]);

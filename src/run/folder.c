@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "cnist/ensemble.h"
 #include "run/run.h"
 
 int cn_run_path(const char *dir, const char *name, char *out) {
@@ -111,7 +112,8 @@ int cn_run_check_new(const char *dir, const cn_run_lock *lock) {
 
 static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int cn_run_list(const char *root, char ***dirs, int *count) {
+/* The folders under root that hold `file`, sorted by name. */
+static int list_holding(const char *root, const char *file, char ***dirs, int *count) {
   *dirs = NULL;
   *count = 0;
   DIR *d = opendir(root);
@@ -124,7 +126,7 @@ int cn_run_list(const char *root, char ***dirs, int *count) {
     size_t len = strlen(root) + strlen(e->d_name) + 2;
     char run[CN_RUN_PATH_SIZE], path[CN_RUN_PATH_SIZE];
     struct stat st;
-    if (cn_run_path(root, e->d_name, run) || cn_run_path(run, CN_RUN_METRICS, path)) continue; /* too long */
+    if (cn_run_path(root, e->d_name, run) || cn_run_path(run, file, path)) continue; /* too long */
     if (stat(path, &st) != 0) continue;
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
@@ -152,4 +154,24 @@ int cn_run_list(const char *root, char ***dirs, int *count) {
   *dirs = list;
   *count = n;
   return CN_OK;
+}
+
+int cn_run_list(const char *root, char ***dirs, int *count) { return list_holding(root, CN_RUN_METRICS, dirs, count); }
+
+int cn_ensemble_list(const char *root, char ***dirs, int *count) {
+  return list_holding(root, CN_RUN_ENSEMBLE, dirs, count);
+}
+
+int cn_ensemble_is_folder(const char *dir) { return exists(dir, CN_RUN_ENSEMBLE); }
+
+int cn_run_check_ensemble(const char *dir, const cn_run_lock *lock) {
+  if (exists(dir, CN_RUN_METRICS) || exists(dir, CN_RUN_LAST))
+    return cn_fail(CN_EINVAL, "%s holds a training run; write the ensemble to a folder of its own (--out DIR)", dir);
+  if (lock->created && exists(dir, CN_RUN_ENSEMBLE)) {
+    char path[CN_RUN_PATH_SIZE];
+    if (cn_run_path(dir, CN_RUN_LOCK, path) == CN_OK) unlink(path);
+    return cn_fail(CN_EINVAL, "%s holds an " CN_RUN_ENSEMBLE " that cnist did not write; choose an empty or new folder",
+                   dir);
+  }
+  return CN_OK; /* an earlier ensemble of cnist's in this folder is replaced, as asked */
 }

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cnist/ensemble.h"
 #include "core/error.h"
 #include "run/confusion_json.h"
 #include "run/json.h"
@@ -135,6 +137,17 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
 }
 
 int cn_run_read_summary(const char *dir, cn_run_summary *out) {
+  char path[CN_RUN_PATH_SIZE];
+  struct stat st;
+  /* an ensemble's folder (cnist ensemble) has its own record and no metrics.json */
+  if (cn_ensemble_is_folder(dir) && cn_run_path(dir, CN_RUN_METRICS, path) == CN_OK && stat(path, &st) != 0) {
+    cn_ensemble_record r;
+    int rc = cn_ensemble_read(dir, &r);
+    *out = r.summary;
+    if (rc) snprintf(out->dir, sizeof out->dir, "%s", dir);
+    cn_ensemble_record_free(&r);
+    return rc;
+  }
   cn_run_metrics *m = malloc(sizeof *m); /* 50 KiB: off the caller's stack */
   if (!m) return cn_fail(CN_ENOMEM, "%s: out of memory", dir);
   int rc = cn_run_read_metrics(dir, m);

@@ -21,6 +21,7 @@
 #define CN_RUN_LAST "last.safetensors"
 #define CN_RUN_EMA "ema.safetensors"
 #define CN_RUN_EARLY_BEST "early_best.safetensors"
+#define CN_RUN_ENSEMBLE "ensemble.json" /* the file of an ensemble's folder (cnist ensemble) */
 #define CN_RUN_LOCK ".cnist.lock" /* also the mark of a folder cnist created */
 
 enum { CN_RUN_PATH_SIZE = 4200 };
@@ -42,6 +43,10 @@ void cn_run_lock_release(cn_run_lock *lock); /* NULL is fine */
  * run (CN_RUN_LAST), or run-folder files that a new run would replace but
  * cnist did not write (the lock file was not there before). */
 int cn_run_check_new(const char *dir, const cn_run_lock *lock);
+
+/* The same for an ensemble's folder (cnist ensemble --out DIR): refuses a
+ * training run's folder and an ensemble.json cnist did not write. */
+int cn_run_check_ensemble(const char *dir, const cn_run_lock *lock);
 
 /* ---- config.json ---- */
 

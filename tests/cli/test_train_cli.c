@@ -191,7 +191,7 @@ static void test_seeds_and_ensemble(void) {
   const char *both[] = {"train", "mlp", "--seeds", "1,2", "--seed", "4", NULL};
   CHECK(run(both) == 2 && cli_output_has("--seed or --seeds, not both"));
 
-  const char *json[] = {"ensemble", a, b, "--json", NULL};
+  const char *json[] = {"ensemble", a, b, "--json", "--out", "none", NULL};
   CHECK(run(json) == 0);
   char *text = NULL;
   CHECK(cn_read_file(CLI_OUT, 1 << 22, &text, NULL) == 0);
@@ -210,17 +210,17 @@ static void test_seeds_and_ensemble(void) {
   /* The wrong digits are exactly the ones the accuracy leaves out. */
   CHECK(cJSON_IsNumber(acc) && fabs(acc->valuedouble - (400.0 - cJSON_GetArraySize(wrong)) / 400) < 1e-9);
   cJSON_Delete(o);
-  const char *table[] = {"ensemble", a, b, "--show", "2", NULL};
+  const char *table[] = {"ensemble", a, b, "--show", "2", "--out", "none", NULL};
   CHECK(run(table) == 0 && cli_output_has("Ensemble of 2 runs on the mnist test set (400 images)") &&
         cli_output_has("ensemble "));
   /* with one view, --tta recomputes exactly what test_probs.bin holds */
-  const char *tta1[] = {"ensemble", a, b, "--tta", "1", "--show", "0", NULL};
+  const char *tta1[] = {"ensemble", a, b, "--tta", "1", "--show", "0", "--out", "none", NULL};
   CHECK(run(tta1) == 0);
   char *plain = NULL;
   CHECK(cn_read_file(CLI_OUT, 1 << 22, &plain, NULL) == 0);
-  const char *tta2[] = {"ensemble", a, b, "--tta", "2", "--show", "0", NULL};
+  const char *tta2[] = {"ensemble", a, b, "--tta", "2", "--show", "0", "--out", "none", NULL};
   CHECK(run(tta2) == 0 && cli_output_has("each the mean of 2 views"));
-  const char *again[] = {"ensemble", a, b, "--show", "0", NULL};
+  const char *again[] = {"ensemble", a, b, "--show", "0", "--out", "none", NULL};
   CHECK(run(again) == 0 && plain && cli_output_has(plain));
   free(plain);
   const char *none[] = {"ensemble", NULL};
@@ -229,6 +229,42 @@ static void test_seeds_and_ensemble(void) {
   CHECK(run(missing) == 1 && cli_output_has("no-such-run/metrics.json"));
   const char *other_test_set[] = {"ensemble", a, CN_TEST_TMP "/run", NULL};
   CHECK(run(other_test_set) == 1 && cli_output_has("not the same test set"));
+
+  /* --out DIR keeps the result: compare and report show it as a row. */
+  const char *kept = CN_TEST_TMP "/ensemble";
+  const char *keep[] = {"ensemble", a, b, "--out", kept, "--show", "0", NULL};
+  CHECK(run(keep) == 0 && cli_output_has("Kept in " CN_TEST_TMP "/ensemble/ensemble.json"));
+  cn_ensemble_record r;
+  CHECK_MSG(cn_ensemble_read(kept, &r) == 0, "%s", cn_last_error());
+  CHECK(r.members == 2 && r.views == 1 && r.summary.test_n == 400 && !strcmp(r.summary.dataset, "mnist"));
+  CHECK(!strcmp(r.member[0].dir, a) && fabs(r.member[1].test_accuracy - recorded_accuracy(b)) < 1e-9);
+  CHECK(r.n_wrong == (int)lround((1 - r.summary.test_accuracy) * 400) && isnan(r.summary.train_loss));
+  CHECK(r.summary.weight_number == sa.weight_number + sb.weight_number);
+  for (int i = 0; i < r.n_wrong; i++) CHECK(r.wrong[i].label != r.wrong[i].predicted && r.wrong[i].members_wrong <= 2);
+  const char *listed[] = {"compare", a, b, kept, "--each-run", NULL};
+  CHECK(run(listed) == 0 && cli_output_has("ensemble ") && cli_output_has("none") &&
+        cli_output_has(CN_TEST_TMP "/ensemble\n"));
+  cn_ensemble_record_free(&r);
+  /* the same folder again replaces cnist's own result; a training run's folder is refused */
+  CHECK(run(keep) == 0);
+  const char *into_run[] = {"ensemble", a, b, "--out", a, NULL};
+  CHECK(run(into_run) == 1 && cli_output_has("holds a training run; write the ensemble to a folder of its own"));
+  /* a tampered record is refused by name */
+  char path[4200];
+  snprintf(path, sizeof path, "%s/ensemble.json", kept);
+  char *record = NULL;
+  CHECK(cn_read_file(path, 1 << 22, &record, NULL) == 0);
+  char *at = record ? strstr(record, "\"members_wrong\":") : NULL;
+  if (at) {
+    at[strlen("\"members_wrong\":")] = ' ';
+    at[strlen("\"members_wrong\":") + 1] = '7'; /* more members wrong than there are members */
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fputs(record, f) >= 0 && fclose(f) == 0);
+    CHECK_ERROR(cn_ensemble_read(kept, &r), CN_EFORMAT, "ensemble.json: wrong[0]: \"members_wrong\"");
+  } else {
+    CHECK(r.n_wrong == 0); /* nothing wrong to tamper with */
+  }
+  free(record);
 }
 
 /* --augment and --schedule replace the model file's lines, --no-augment drops
