@@ -12,7 +12,9 @@
  * read and checked; a missing or malformed file fails the whole report with
  * a message naming it. The digits come from the dataset named in the first
  * run's config.json; when it cannot be loaded the report is still written,
- * and says so where the digits would be. */
+ * and says so where the digits would be. Ensemble folders (`cnist ensemble
+ * --out DIR`) given in the options get a section of their own, read from
+ * their ensemble.json. */
 #ifndef CNIST_REPORT_H
 #define CNIST_REPORT_H
 
@@ -29,6 +31,10 @@ typedef struct {
   int max_common_errors; /* at most this many of the digits every run gets wrong: 60 */
   const char *data_dir; /* dataset folder, overriding config.json's data_dir: NULL */
   const char *title;    /* page title: NULL gives "cnist report" */
+  /* Ensemble folders to show (each holding an ensemble.json): none. One
+   * that cannot be read fails the report, or goes to on_broken. */
+  const char *const *ensembles;
+  int n_ensembles;
   /* NULL: a run that cannot be read fails the report. Set: it is left out
    * and reported here (why: its error message), and the report fails only
    * when no run can be read. */

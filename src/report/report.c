@@ -121,7 +121,8 @@ static const char *const style[] = {
 static const struct {
   const char *id, *title;
 } toc[] = {{"leaderboard", "Leaderboard"},  {"training", "Training curves"}, {"confusion", "Confusion matrices"},
-           {"errors", "Error analysis"},     {"dataset", "The dataset"},     {"models", "Model structure"}};
+           {"errors", "Error analysis"},     {"ensembles", "Ensembles"},     {"dataset", "The dataset"},
+           {"models", "Model structure"}};
 
 static void write_head(cn_strbuf *b, const cn_report_ctx *ctx, const char *title) {
   cn_strbuf_put(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -164,7 +165,7 @@ static void write_head(cn_strbuf *b, const cn_report_ctx *ctx, const char *title
 
   cn_strbuf_put(b, "<nav class=\"toc\" aria-label=\"Sections\">");
   for (size_t i = 0; i < sizeof toc / sizeof toc[0]; i++)
-    cn_strbuf_printf(b, "<a href=\"#%s\">%s</a>", toc[i].id, toc[i].title);
+    if (ctx->n_ensembles || strcmp(toc[i].id, "ensembles")) cn_strbuf_printf(b, "<a href=\"#%s\">%s</a>", toc[i].id, toc[i].title);
   cn_strbuf_put(b, "</nav>\n</div></header>\n<main class=\"wrap\">\n");
 }
 
@@ -280,6 +281,18 @@ int cn_report_write(const char *const *runs, int n_runs, const char *out_path, c
     }
   }
   if (!rc && ctx.n_runs == 0) rc = cn_fail(CN_EINVAL, "report: none of the %d runs could be read", n_runs);
+  if (!rc && opt->n_ensembles > 0) {
+    ctx.ensembles = calloc((size_t)opt->n_ensembles, sizeof *ctx.ensembles);
+    if (!ctx.ensembles) rc = cn_fail(CN_ENOMEM, "report: out of memory");
+  }
+  for (int i = 0; !rc && i < opt->n_ensembles; i++) {
+    rc = cn_ensemble_read(opt->ensembles[i], &ctx.ensembles[ctx.n_ensembles]);
+    if (!rc) ctx.n_ensembles++;
+    else if (opt->on_broken && rc != CN_ENOMEM) {
+      opt->on_broken(opt->ensembles[i], cn_last_error(), opt->user);
+      rc = CN_OK;
+    }
+  }
   cn_strbuf page;
   cn_strbuf_init(&page);
   if (!rc) {
@@ -303,6 +316,7 @@ int cn_report_write(const char *const *runs, int n_runs, const char *out_path, c
     if (!rc) rc = cn_report_section_training(&page, &ctx);
     if (!rc) rc = cn_report_section_confusion(&page, &ctx);
     if (!rc) rc = cn_report_section_errors(&page, &ctx);
+    if (!rc && ctx.n_ensembles) rc = cn_report_section_ensembles(&page, &ctx);
     if (!rc) rc = cn_report_section_dataset(&page, &ctx);
     if (!rc) rc = cn_report_section_models(&page, &ctx);
     write_tail(&page);
@@ -314,5 +328,7 @@ int cn_report_write(const char *const *runs, int n_runs, const char *out_path, c
   for (int i = 0; i < ctx.n_runs; i++) cn_report_run_free(ctx.runs[i]);
   free(ctx.runs);
   free(ctx.comparable);
+  for (int i = 0; i < ctx.n_ensembles; i++) cn_ensemble_record_free(&ctx.ensembles[i]);
+  free(ctx.ensembles);
   return rc;
 }

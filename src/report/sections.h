@@ -5,6 +5,7 @@
 #define CN_REPORT_SECTIONS_H
 
 #include "cnist/data.h"
+#include "cnist/ensemble.h"
 #include "cnist/report.h"
 #include "report/buf.h"
 #include "report/runs.h"
@@ -29,6 +30,8 @@ typedef struct {
   int have_data;                   /* the dataset loaded */
   int have_test_digits;            /* and its test set is the one the runs were tested on */
   char data_note[1200];            /* why digits are missing (shown in the page) */
+  cn_ensemble_record *ensembles;   /* opt->ensembles read back */
+  int n_ensembles;
 } cn_report_ctx;
 
 int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx);
@@ -37,6 +40,8 @@ int cn_report_section_confusion(cn_strbuf *b, const cn_report_ctx *ctx);
 int cn_report_section_errors(cn_strbuf *b, const cn_report_ctx *ctx);
 int cn_report_section_dataset(cn_strbuf *b, const cn_report_ctx *ctx);
 int cn_report_section_models(cn_strbuf *b, const cn_report_ctx *ctx);
+/* Only when the report has ensembles. */
+int cn_report_section_ensembles(cn_strbuf *b, const cn_report_ctx *ctx);
 
 /* A class's display name ("7", "Ankle boot"). */
 const char *cn_report_class_name(const cn_report_ctx *ctx, int k);

@@ -245,6 +245,19 @@ static void test_seeds_and_ensemble(void) {
   CHECK(run(listed) == 0 && cli_output_has("ensemble ") && cli_output_has("none") &&
         cli_output_has(CN_TEST_TMP "/ensemble\n"));
   cn_ensemble_record_free(&r);
+  /* a report of the ensemble alone takes its members as the runs and shows it in a section */
+  const char *html = CN_TEST_TMP "/ensemble-report.html";
+  const char *report[] = {"report", kept, "-o", html, NULL};
+  CHECK(run(report) == 0);
+  char *page = NULL;
+  CHECK(cn_read_file(html, 1 << 26, &page, NULL) == 0);
+  CHECK(page && strstr(page, "<section id=\"ensembles\">") && strstr(page, "href=\"#ensembles\"") &&
+        strstr(page, "of them wrong in every member") && strstr(page, "mean of 2"));
+  free(page);
+  const char *runs_only[] = {"report", a, b, "-o", html, NULL};
+  CHECK(run(runs_only) == 0 && cn_read_file(html, 1 << 26, &page, NULL) == 0);
+  CHECK(page && !strstr(page, "id=\"ensembles\"") && !strstr(page, "href=\"#ensembles\""));
+  free(page);
   /* the same folder again replaces cnist's own result; a training run's folder is refused */
   CHECK(run(keep) == 0);
   const char *into_run[] = {"ensemble", a, b, "--out", a, NULL};
