@@ -152,11 +152,13 @@ static void print_table(const row *rows, int n) {
   printf("%-12s %-8s %7s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "test_n", "train_loss",
          "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
          "run");
-  int no_val = 0;
+  int no_val = 0, ensembles = 0;
   for (int i = 0; i < n; i++) {
     const cn_run_summary *r = &rows[i].s;
     char vl[32], va[32];
-    no_val |= isnan(r->val_accuracy);
+    int ensemble = isnan(r->train_accuracy); /* only an ensemble has no train figures */
+    ensembles |= ensemble;
+    no_val |= !ensemble && isnan(r->val_accuracy);
     val_cell(vl, sizeof vl, "%.4f", r->val_loss, "none");
     val_cell(va, sizeof va, "%.4f", r->val_accuracy, "none");
     char tl[32], ta[32];
@@ -171,7 +173,8 @@ static void print_table(const row *rows, int n) {
     printf("%-12s %-8s %7lld %10s %14s %8s %12s %9.4f %18s %13zu %9.1fs  %s\n", model, r->dataset,
            (long long)r->test_n, tl, ta, vl, va, r->test_loss, acc, r->weight_number, r->train_time, run);
   }
-  if (no_val) printf("none: a run without validation images (val_split 0), or an ensemble (its members have those figures)\n");
+  if (no_val) printf("val none: the run held out no validation images (val_split 0)\n");
+  if (ensembles) printf("none: an ensemble has no train or validation figures of its own (its members have)\n");
 }
 
 int cli_print_leaderboard(char **runs, int n, int format, int each_run) {

@@ -4,46 +4,15 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "cnist.h"
 #include "core/file.h"
 #include "run/run.h"
-#include "test.h"
+#include "cli/cli_run.h"
+#include "cnist.h"
 
-#define CNIST CN_BINARY_DIR "/cnist"
 #define DATA "--data", CN_TEST_DATA_DIR "/mnist"
 #define RUN CN_TEST_TMP "/run"
 
-/* Runs cnist with args, output to CN_TEST_TMP/out.txt; returns the exit status. */
-static int run(const char *const *args) {
-  char cmd[4096] = "'" CNIST "'";
-  for (int i = 0; args[i]; i++) {
-    strcat(cmd, " '");
-    strcat(cmd, args[i]);
-    strcat(cmd, "'");
-  }
-  strcat(cmd, " >'" CN_TEST_TMP "/out.txt' 2>&1");
-  int status = system(cmd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The whole of a file (static buffer), "" when missing. */
-static const char *slurp(const char *path) {
-  static char buf[1 << 18];
-  FILE *f = fopen(path, "rb");
-  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-  if (f) fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
-
-static int file_has(const char *path, const char *needle) {
-  const char *text = slurp(path);
-  int found = strstr(text, needle) != NULL;
-  if (!found) fprintf(stderr, "%s lacks \"%s\":\n%s\n", path, needle, text);
-  return found;
-}
-
-static int output_has(const char *needle) { return file_has(CN_TEST_TMP "/out.txt", needle); }
+static int run(const char *const *args) { return cli_run_args("", args); }
 
 static void write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
@@ -59,40 +28,40 @@ static void test_option(void) {
                          "--limit-test", "500", "--threads", "1", "--run-dir", RUN, NULL};
   CHECK(run(train) == 0);
   /* Keras's way with a missing figure: the callbacks say so and do nothing. */
-  CHECK(output_has("reduce_lr monitors val_loss, which is not measured; it will not act"));
-  CHECK(output_has("early_stop monitors val_accuracy, which is not measured; it will not act"));
-  CHECK(output_has("best.safetensors keeps the last epoch's weights"));
-  CHECK(output_has("loss: ") && !strstr(slurp(CN_TEST_TMP "/out.txt"), "val_loss: "));
-  CHECK(output_has("  val    none (val_split 0)") && output_has("no validation split, 2 epochs planned"));
-  CHECK(output_has("Best epoch: 2 of 2 run"));
-  CHECK(file_has(RUN "/history.csv", "\n1,") && file_has(RUN "/history.csv", ",,,0.001,"));
-  CHECK(file_has(RUN "/config.json", "\"val_split\":\t0,") && file_has(RUN "/config.json", "\"n_train\":\t1200,") &&
-        file_has(RUN "/config.json", "\"n_val\":\t0,"));
-  CHECK(file_has(RUN "/metrics.json", "\"val_loss\":\tnull") && file_has(RUN "/metrics.json", "\"val_accuracy\":\tnull"));
-  CHECK(file_has(RUN "/model.model", " val_split=0\n"));
+  CHECK(cli_output_has("reduce_lr monitors val_loss, which is not measured; it will not act"));
+  CHECK(cli_output_has("early_stop monitors val_accuracy, which is not measured; it will not act"));
+  CHECK(cli_output_has("best.safetensors keeps the last epoch's weights"));
+  CHECK(cli_output_has("loss: ") && !strstr(cli_slurp(CN_TEST_TMP "/out.txt"), "val_loss: "));
+  CHECK(cli_output_has("  val    none (val_split 0)") && cli_output_has("no validation split, 2 epochs planned"));
+  CHECK(cli_output_has("Best epoch: 2 of 2 run"));
+  CHECK(cli_file_has(RUN "/history.csv", "\n1,") && cli_file_has(RUN "/history.csv", ",,,0.001,"));
+  CHECK(cli_file_has(RUN "/config.json", "\"val_split\":\t0,") && cli_file_has(RUN "/config.json", "\"n_train\":\t1200,") &&
+        cli_file_has(RUN "/config.json", "\"n_val\":\t0,"));
+  CHECK(cli_file_has(RUN "/metrics.json", "\"val_loss\":\tnull") && cli_file_has(RUN "/metrics.json", "\"val_accuracy\":\tnull"));
+  CHECK(cli_file_has(RUN "/model.model", " val_split=0\n"));
   cn_run_summary s;
   CHECK(cn_run_read_summary(RUN, &s) == 0 && isnan(s.val_loss) && isnan(s.val_accuracy) && s.test_accuracy > 0.5);
 
   const char *eval_val[] = {"eval", RUN, "--split", "val", NULL};
-  CHECK(run(eval_val) == 1 && output_has("trained without a validation split (val_split 0): there is no "
+  CHECK(run(eval_val) == 1 && cli_output_has("trained without a validation split (val_split 0): there is no "
                                          "validation set to evaluate; use --split train or test"));
   const char *eval_train[] = {"eval", RUN, "--split", "train", NULL};
-  CHECK(run(eval_train) == 0 && output_has("(n = 1200)"));
+  CHECK(run(eval_train) == 0 && cli_output_has("(n = 1200)"));
 
   const char *compare[] = {"compare", RUN, NULL};
-  CHECK(run(compare) == 0 && output_has("    none         none ") &&
-        output_has("val none: the run held out no validation images (val_split 0)"));
+  CHECK(run(compare) == 0 && cli_output_has("    none         none ") &&
+        cli_output_has("val none: the run held out no validation images (val_split 0)"));
   const char *csv[] = {"compare", RUN, "--csv", NULL};
-  CHECK(run(csv) == 0 && output_has(",mlp,mnist,") && output_has(",,"));
+  CHECK(run(csv) == 0 && cli_output_has(",mlp,mnist,") && cli_output_has(",,"));
   const char *json[] = {"compare", RUN, "--json", NULL};
-  CHECK(run(json) == 0 && output_has("\"val_loss\":\tnull") && output_has("\"val_accuracy\":\tnull"));
+  CHECK(run(json) == 0 && cli_output_has("\"val_loss\":\tnull") && cli_output_has("\"val_accuracy\":\tnull"));
   const char *report[] = {"report", RUN, "-o", CN_TEST_TMP "/report.html", NULL};
   CHECK(run(report) == 0);
-  CHECK(file_has(CN_TEST_TMP "/report.html", "no validation split: the last epoch's weights were kept") &&
-        file_has(CN_TEST_TMP "/report.html", "<td><span class=\"se\">none</span></td>"));
+  CHECK(cli_file_has(CN_TEST_TMP "/report.html", "no validation split: the last epoch's weights were kept") &&
+        cli_file_has(CN_TEST_TMP "/report.html", "<td><span class=\"se\">none</span></td>"));
 
   const char *resume[] = {"train", "--resume", RUN, "--epochs", "3", NULL};
-  CHECK(run(resume) == 0 && output_has("Best epoch: 3 of 3 run") && output_has("no validation split, 3 epochs"));
+  CHECK(run(resume) == 0 && cli_output_has("Best epoch: 3 of 3 run") && cli_output_has("no validation split, 3 epochs"));
   cn_history_row rows[4];
   int n = 0;
   CHECK(cn_run_read_history(RUN, rows, 4, &n) == 0 && n == 3 && isnan(rows[2].val_accuracy) && rows[2].loss > 0);
@@ -108,13 +77,13 @@ static void test_model_file(void) {
   CHECK(cn_spec_load(model, &spec) == 0 && spec.train.val_split == 0);
   const char *train[] = {"train", model, DATA, "--limit-train", "600", "--limit-test", "200", "--run-dir",
                          CN_TEST_TMP "/file", NULL};
-  CHECK(run(train) == 0 && output_has("no validation split"));
-  CHECK(file_has(CN_TEST_TMP "/file/config.json", "\"n_val\":\t0,"));
+  CHECK(run(train) == 0 && cli_output_has("no validation split"));
+  CHECK(cli_file_has(CN_TEST_TMP "/file/config.json", "\"n_val\":\t0,"));
   const char *other[] = {"train", model, DATA, "--val-split", "0.25", "--limit-train", "600", "--limit-test", "200",
                          "--run-dir", CN_TEST_TMP "/override", NULL};
-  CHECK(run(other) == 0 && output_has("split 75/25"));
-  CHECK(file_has(CN_TEST_TMP "/override/config.json", "\"n_val\":\t150,") &&
-        file_has(CN_TEST_TMP "/override/model.model", " val_split=0.25\n"));
+  CHECK(run(other) == 0 && cli_output_has("split 75/25"));
+  CHECK(cli_file_has(CN_TEST_TMP "/override/config.json", "\"n_val\":\t150,") &&
+        cli_file_has(CN_TEST_TMP "/override/model.model", " val_split=0.25\n"));
   /* Without either, a zoo model's file stays as it was: no val_split written. */
   CHECK(cn_spec_load("lenet", &spec) == 0 && spec.train.val_split == -1);
   char *text = cn_spec_write(&spec);
@@ -130,7 +99,7 @@ static void test_parse_errors(void) {
   write_text(model, "input 28x28x1\nflatten\ndense 10\ntrain val_split=-0.1\n");
   CHECK_ERROR(cn_spec_load(model, &spec), CN_EFORMAT, "val_split must be in [0, 0.9]");
   const char *bad[] = {"train", "mlp", "--val-split", "-0.1", NULL};
-  CHECK(run(bad) == 2 && output_has("--val-split"));
+  CHECK(run(bad) == 2 && cli_output_has("--val-split"));
 }
 
 /* The readers take the marks only as a pair: both val cells empty, both null. */
@@ -148,7 +117,7 @@ static void test_readers(void) {
   CHECK(cn_run_read_history(dir, rows, 2, &n) == 0 && n == 1 && isnan(rows[0].val_loss) && rows[0].lr == 0.001);
 
   /* A finished run's metrics.json with one of the two figures null. */
-  const char *good = slurp(RUN "/metrics.json");
+  const char *good = cli_slurp(RUN "/metrics.json");
   char *text = malloc(strlen(good) + 16);
   CHECK(text != NULL);
   if (!text) return;
@@ -164,7 +133,7 @@ static void test_readers(void) {
   cn_run_summary s;
   CHECK_ERROR(cn_run_read_summary(dir, &s), CN_EFORMAT, "are null together (a run without validation)");
   /* config.json: a split of 0 with validation images is an edited file. */
-  text = strdup(slurp(RUN "/config.json"));
+  text = strdup(cli_slurp(RUN "/config.json"));
   at = text ? strstr(text, "\"n_val\":\t0,") : NULL;
   CHECK(at != NULL);
   if (at) at[9] = '7';

@@ -3,43 +3,18 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
+#include "cli/cli_run.h"
 #include "cnist.h"
-#include "test.h"
 
-#define CNIST CN_BINARY_DIR "/cnist"
 #define SHORT "--recipe", "fast", "--seeds", "2", "--limit-train", "512", "--limit-test", "200", "--data", \
               CN_TEST_DATA_DIR "/mnist"
 
-/* Runs cnist with args, stdout to CN_TEST_TMP/out.txt and stderr to err.txt. */
-static int run(const char *const *args) {
-  char cmd[4096] = "'" CNIST "'";
-  for (int i = 0; args[i]; i++) {
-    strcat(cmd, " '");
-    strcat(cmd, args[i]);
-    strcat(cmd, "'");
-  }
-  strcat(cmd, " >'" CN_TEST_TMP "/out.txt' 2>'" CN_TEST_TMP "/err.txt'");
-  int status = system(cmd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#define ERR CN_TEST_TMP "/err.txt"
 
-static const char *slurp(const char *path) {
-  static char buf[1 << 16];
-  FILE *f = fopen(path, "rb");
-  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-  if (f) fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
+static int run(const char *const *args) { return cli_run_apart(args, ERR); }
 
-static int has(const char *path, const char *needle) {
-  const char *text = slurp(path);
-  int found = strstr(text, needle) != NULL;
-  if (!found) fprintf(stderr, "%s lacks \"%s\":\n%s\n", path, needle, text);
-  return found;
-}
-#define OUT_HAS(s) has(CN_TEST_TMP "/out.txt", s)
-#define ERR_HAS(s) has(CN_TEST_TMP "/err.txt", s)
+#define OUT_HAS(s) cli_file_has(CLI_OUT, s)
+#define ERR_HAS(s) cli_file_has(ERR, s)
 
 static void test_arguments(void) {
   const char *target[] = {"speedrun", "--target", "1.5", NULL};
@@ -64,8 +39,8 @@ static void test_arguments(void) {
 static void test_json(void) {
   const char *args[] = {"speedrun", SHORT, "--target", "0.5", "--json", "--run-dir", CN_TEST_TMP "/json", NULL};
   CHECK(run(args) == 0);
-  cJSON *o = cJSON_Parse(slurp(CN_TEST_TMP "/out.txt"));
-  CHECK_MSG(o != NULL, "not JSON: %s", slurp(CN_TEST_TMP "/out.txt"));
+  cJSON *o = cJSON_Parse(cli_slurp(CN_TEST_TMP "/out.txt"));
+  CHECK_MSG(o != NULL, "not JSON: %s", cli_slurp(CN_TEST_TMP "/out.txt"));
   if (!o) return;
   const cJSON *recipe = cJSON_GetObjectItem(o, "recipe"), *target = cJSON_GetObjectItem(o, "target");
   const cJSON *runs = cJSON_GetObjectItem(o, "runs");
@@ -107,10 +82,10 @@ static void test_table(void) {
   CHECK(OUT_HAS("\nseed 1 ") && OUT_HAS("\nseed 2 ") && OUT_HAS("(below the target)"));
   CHECK(OUT_HAS("\ntime      mean ") && OUT_HAS("\naccuracy  mean ") && OUT_HAS("\nreached 100.00%: 0 of 2 seeds\n"));
   /* Each seed trained in its own folder with the options passed on. */
-  CHECK(has(CN_TEST_TMP "/table/seed2/config.json", "\"threads\":\t1,") &&
-        has(CN_TEST_TMP "/table/seed2/config.json", "\"seed\":\t2,") &&
-        has(CN_TEST_TMP "/table/seed2/config.json", "\"n_train\":\t512,"));
-  CHECK(has(CN_TEST_TMP "/table/seed1.txt", "Test accuracy:"));
+  CHECK(cli_file_has(CN_TEST_TMP "/table/seed2/config.json", "\"threads\":\t1,") &&
+        cli_file_has(CN_TEST_TMP "/table/seed2/config.json", "\"seed\":\t2,") &&
+        cli_file_has(CN_TEST_TMP "/table/seed2/config.json", "\"n_train\":\t512,"));
+  CHECK(cli_file_has(CN_TEST_TMP "/table/seed1.txt", "Test accuracy:"));
 }
 
 int main(void) {

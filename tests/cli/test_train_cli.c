@@ -243,7 +243,7 @@ static void test_seeds_and_ensemble(void) {
   for (int i = 0; i < r.n_wrong; i++) CHECK(r.wrong[i].label != r.wrong[i].predicted && r.wrong[i].members_wrong <= 2);
   const char *listed[] = {"compare", a, b, kept, "--each-run", NULL};
   CHECK(run(listed) == 0 && cli_output_has("ensemble ") && cli_output_has("none") &&
-        cli_output_has(CN_TEST_TMP "/ensemble\n"));
+        cli_output_has(CN_TEST_TMP "/ensemble\n") && cli_output_has("an ensemble has no train or validation figures"));
   cn_ensemble_record_free(&r);
   /* a report of the ensemble alone takes its members as the runs and shows it in a section */
   const char *html = CN_TEST_TMP "/ensemble-report.html";
