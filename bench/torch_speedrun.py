@@ -29,7 +29,7 @@ T_START = time.perf_counter()
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_bench  # noqa: E402  (thread settings)
-from torch_train_lenet import read_idx  # noqa: E402  (the checked IDX reader)
+from torch_data import load_mnist  # noqa: E402
 
 
 def build(torch):
@@ -59,21 +59,14 @@ def main():
     # Thread environment before torch is imported: OpenBLAS reads it at load time.
     threads, env = torch_bench.SETTINGS[args.setting]
     os.environ.update(env)
-    import numpy as np
     import torch
     torch.set_num_threads(threads)
     torch.manual_seed(args.seed)
 
     t0 = time.perf_counter()
-    train_x = read_idx(os.path.join(args.data, "train-images-idx3-ubyte"))
-    train_y = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte"))
-    test_x = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
-    test_y = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
+    x_tr, y_tr, x_te, y_te = load_mnist(args.data, torch)
     if args.limit_train:
-        train_x, train_y = train_x[:args.limit_train], train_y[:args.limit_train]
-    to_x = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
-    to_y = lambda a: torch.from_numpy(a.astype(np.int64))
-    x_tr, y_tr, x_te, y_te = to_x(train_x), to_y(train_y), to_x(test_x), to_y(test_y)
+        x_tr, y_tr = x_tr[:args.limit_train], y_tr[:args.limit_train]
     load_s = time.perf_counter() - t0
 
     model = build(torch)

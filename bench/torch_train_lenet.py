@@ -14,7 +14,6 @@ whole process from outside.)
 harness uses it to measure peak memory while training custom2.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -24,26 +23,7 @@ T_START = time.perf_counter()
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_bench  # noqa: E402  (model definitions and thread settings)
-
-
-def read_idx(path):
-    import numpy as np
-    if not os.path.exists(path) and os.path.exists(path + ".gz"):
-        path = path + ".gz"
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
-        raise SystemExit("%s: not an IDX file of unsigned bytes" % path)
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    count = 1
-    for d in dims:
-        count *= d
-    if body.size != count:
-        raise SystemExit("%s: header says %d bytes of data, file has %d" % (path, count, body.size))
-    return body.reshape(dims)
+from torch_data import load_mnist  # noqa: E402
 
 
 def main():
@@ -71,20 +51,12 @@ def main():
     torch.manual_seed(args.seed)
 
     t0 = time.perf_counter()
-    train_x = read_idx(os.path.join(args.data, "train-images-idx3-ubyte"))
-    train_y = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte"))
-    test_x = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
-    test_y = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
-    # uint8 -> float32 NCHW in [0, 1], as cnist's batcher does.
-    to_x = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
-    to_y = lambda a: torch.from_numpy(a.astype(np.int64))
+    x_all, y_all, x_te, y_te = load_mnist(args.data, torch)
     rng = np.random.default_rng(args.seed)
-    perm = rng.permutation(len(train_y))
+    perm = rng.permutation(len(y_all))
     n_train = len(perm) - int(round(len(perm) * args.val_split))
-    x_all, y_all = to_x(train_x), to_y(train_y)
     tr_idx, va_idx = torch.from_numpy(perm[:n_train]), torch.from_numpy(perm[n_train:])
     x_tr, y_tr, x_va, y_va = x_all[tr_idx], y_all[tr_idx], x_all[va_idx], y_all[va_idx]
-    x_te, y_te = to_x(test_x), to_y(test_y)
     load_s = time.perf_counter() - t0
 
     model = torch_bench.build(args.model, torch)
