@@ -16,6 +16,7 @@ extern "C" {
 #endif
 
 #define CN_CHECKPOINT_FORMAT "1"
+#define CN_CHECKPOINT_KEY_DATASET "train.dataset"
 
 /* Metadata cnist writes: cnist.format, cnist.model (cn_spec_write of the
  * model's spec), cnist.name (the model's name); with an optimizer also
@@ -23,6 +24,11 @@ extern "C" {
  * cnist.optim.lr and cnist.rng.dropout (the dropout generator, 4
  * space-separated 16-digit hex words). Optimizer state tensors follow the
  * model's, named as cn_optim_state() names them.
+ *
+ * The checkpoints of a run (cnist train, cn_fit) also carry
+ * CN_CHECKPOINT_KEY_DATASET, the name of the dataset it was trained on
+ * ("mnist", "fashion", or "own" for other data; absent in checkpoints from
+ * before it), and last.safetensors the fit loop's state (train.*).
  *
  * Extra string metadata: key/value pairs, NULL-terminated list
  * {"epoch", "3", "best", "0.98", NULL}. Keys must not start with "cnist."

@@ -85,7 +85,7 @@ int cmd_eval(int argc, char **argv) {
   /* A run folder gives its best weights, its dataset and its split. */
   struct stat st;
   int is_run = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
-  char checkpoint[4200], ds_name[32] = "", ds_dir[4096] = "";
+  char checkpoint[4200], ds_name[32] = "", ds_dir[4096] = "", ckpt_dataset[32] = "";
   uint64_t seed = 1;
   double val_split = 0.15;
   int limit_train = 0, limit_test = 0;
@@ -98,6 +98,17 @@ int cmd_eval(int argc, char **argv) {
     snprintf(checkpoint, sizeof checkpoint, "%s", target);
     if (strcmp(split, "test"))
       fprintf(stderr, "cnist: note: a bare checkpoint does not know its split; using seed 1 and 0.15\n");
+    /* A run's checkpoint names its dataset; older ones do not. */
+    cn_meta *meta;
+    if (cn_checkpoint_read_meta(checkpoint, &meta)) return cli_fail_last();
+    const char *trained_on = cn_meta_get(meta, CN_CHECKPOINT_KEY_DATASET);
+    snprintf(ckpt_dataset, sizeof ckpt_dataset, "%s", trained_on ? trained_on : "");
+    cn_meta_free(meta);
+    if (!dataset && !data && !strcmp(ckpt_dataset, CN_DATASET_OWN)) {
+      return cli_fail("%s was trained on data of its own (" CN_CHECKPOINT_KEY_DATASET " \"own\"): name that data's folder with "
+                      "--data DIR", checkpoint);
+    }
+    if (!data) snprintf(ds_name, sizeof ds_name, "%s", ckpt_dataset);
   }
   if (is_run && val_split == 0 && !strcmp(split, "val"))
     return cli_fail("%s: trained without a validation split (val_split 0): there is no validation set to evaluate; "
@@ -122,6 +133,9 @@ int cmd_eval(int argc, char **argv) {
   /* Evaluating a run on other data may be meant (--data), but is said. */
   if (is_run && cn_run_check_data(target, &ds, !is_test, is_test))
     fprintf(stderr, "cnist: warning: %s\n", cn_last_error());
+  if (ckpt_dataset[0] && strcmp(ckpt_dataset, CN_DATASET_OWN) && strcmp(ckpt_dataset, ds.name))
+    fprintf(stderr, "cnist: warning: %s was trained on %s, and is evaluated on %s\n", checkpoint, ckpt_dataset,
+            ds.name);
   int rc = 0;
   cn_eval_result r;
   if (!strcmp(split, "test")) {

@@ -20,6 +20,7 @@
 #include "cnist/core.h"
 #include "core/file.h"
 #include "run/run.h"
+#include "train/keys.h"
 
 cn_fit_options cn_fit_default_options(void) {
   cn_fit_options o;
@@ -139,31 +140,32 @@ static int save_state(fit_state *s) {
     meta[2 * k + 1] = v[k];                                \
     k++;                                                   \
   } while (0)
-  PUT("train.epoch", "%d", s->epoch);
-  PUT("train.batch", "%d", s->batch_done);
-  PUT("train.loss_sum", "%a", s->loss_sum);
-  PUT("train.correct", "%" PRId64, s->correct);
-  PUT("train.seen", "%" PRId64, s->seen);
-  PUT("train.epoch_seconds", "%a", s->epoch_seconds);
-  PUT("train.time", "%a", s->train_time);
+  PUT(CN_TRAIN_KEY_EPOCH, "%d", s->epoch);
+  PUT(CN_TRAIN_KEY_BATCH, "%d", s->batch_done);
+  PUT(CN_TRAIN_KEY_LOSS_SUM, "%a", s->loss_sum);
+  PUT(CN_TRAIN_KEY_CORRECT, "%" PRId64, s->correct);
+  PUT(CN_TRAIN_KEY_SEEN, "%" PRId64, s->seen);
+  PUT(CN_TRAIN_KEY_EPOCH_SECONDS, "%a", s->epoch_seconds);
+  PUT(CN_TRAIN_KEY_TIME, "%a", s->train_time);
   rng_hex(&s->epoch_shuffle, v[k], sizeof v[k]);
-  meta[2 * k] = "train.shuffle";
+  meta[2 * k] = CN_TRAIN_KEY_SHUFFLE;
   meta[2 * k + 1] = v[k];
   k++;
-  PUT("train.checkpoint_best", "%a", s->ckpt.best);
-  PUT("train.best_epoch", "%d", s->best_epoch);
-  PUT("train.reduce_lr", "%a %d %d", s->reduce_lr.mon.best, s->reduce_lr.wait, s->reduce_lr.cooldown_counter);
-  PUT("train.early_stop", "%a %d %d", s->early.mon.best, s->early.wait, s->early.best_epoch);
-  PUT("train.stopped", "%d", s->stopped);
-  PUT("train.plateau", "%a", s->plateau);
+  PUT(CN_TRAIN_KEY_CHECKPOINT_BEST, "%a", s->ckpt.best);
+  PUT(CN_TRAIN_KEY_BEST_EPOCH, "%d", s->best_epoch);
+  PUT(CN_TRAIN_KEY_REDUCE_LR, "%a %d %d", s->reduce_lr.mon.best, s->reduce_lr.wait, s->reduce_lr.cooldown_counter);
+  PUT(CN_TRAIN_KEY_EARLY_STOP, "%a %d %d", s->early.mon.best, s->early.wait, s->early.best_epoch);
+  PUT(CN_TRAIN_KEY_STOPPED, "%d", s->stopped);
+  PUT(CN_TRAIN_KEY_PLATEAU, "%a", s->plateau);
   /* What config.json says too, so that an edited config.json is caught. */
-  PUT("train.seed", "%" PRIu64, s->seed);
-  PUT("train.val_split", "%a", s->val_split);
+  PUT(CN_CHECKPOINT_KEY_DATASET, "%s", s->ds->name);
+  PUT(CN_TRAIN_KEY_SEED, "%" PRIu64, s->seed);
+  PUT(CN_TRAIN_KEY_VAL_SPLIT, "%a", s->val_split);
   if (s->ema) {
-    PUT("train.ema_updates", "%" PRId64, cn_ema_updates(s->ema));
+    PUT(CN_TRAIN_KEY_EMA_UPDATES, "%" PRId64, cn_ema_updates(s->ema));
     /* The average first: a crash between the two files leaves an average
      * that does not match last.safetensors, which resume detects. */
-    const char *ema_meta[] = {"train.ema_updates", v[k - 1], NULL};
+    const char *ema_meta[] = {CN_TRAIN_KEY_EMA_UPDATES, v[k - 1], CN_CHECKPOINT_KEY_DATASET, s->ds->name, NULL};
     char ema_path[4200];
     path_in(s, CN_RUN_EMA, ema_path, sizeof ema_path);
     ema_in(s);
@@ -204,7 +206,7 @@ static int restore_average(fit_state *s, int64_t updates) {
   ema_in(s);
   int rc = cn_checkpoint_restore(path, s->m, NULL, &meta);
   ema_out(s);
-  const char *saved = rc ? NULL : cn_meta_get(meta, "train.ema_updates");
+  const char *saved = rc ? NULL : cn_meta_get(meta, CN_TRAIN_KEY_EMA_UPDATES);
   int match = saved && strtoll(saved, NULL, 10) == updates;
   cn_meta_free(meta);
   if (rc == CN_ESHAPE || rc == CN_EFORMAT) return rc;
@@ -227,30 +229,30 @@ static int restore_state(fit_state *s) {
   int rc = cn_checkpoint_restore(path, s->m, s->o, &meta);
   if (rc) return rc;
   int64_t epoch = 0, batch = 0, best_epoch = 0, stopped = 0;
-  rc = meta_int(meta, "train.epoch", path, &epoch);
-  if (!rc) rc = meta_int(meta, "train.batch", path, &batch);
-  if (!rc) rc = meta_double(meta, "train.loss_sum", path, &s->loss_sum);
-  if (!rc) rc = meta_int(meta, "train.correct", path, &s->correct);
-  if (!rc) rc = meta_int(meta, "train.seen", path, &s->seen);
-  if (!rc) rc = meta_double(meta, "train.epoch_seconds", path, &s->epoch_seconds);
-  if (!rc) rc = meta_double(meta, "train.time", path, &s->train_time);
-  if (!rc) rc = meta_double(meta, "train.checkpoint_best", path, &s->ckpt.best);
-  if (!rc) rc = meta_int(meta, "train.best_epoch", path, &best_epoch);
-  if (!rc) rc = meta_int(meta, "train.stopped", path, &stopped);
-  if (!rc && !rng_parse(cn_meta_get(meta, "train.shuffle"), &s->shuffle))
+  rc = meta_int(meta, CN_TRAIN_KEY_EPOCH, path, &epoch);
+  if (!rc) rc = meta_int(meta, CN_TRAIN_KEY_BATCH, path, &batch);
+  if (!rc) rc = meta_double(meta, CN_TRAIN_KEY_LOSS_SUM, path, &s->loss_sum);
+  if (!rc) rc = meta_int(meta, CN_TRAIN_KEY_CORRECT, path, &s->correct);
+  if (!rc) rc = meta_int(meta, CN_TRAIN_KEY_SEEN, path, &s->seen);
+  if (!rc) rc = meta_double(meta, CN_TRAIN_KEY_EPOCH_SECONDS, path, &s->epoch_seconds);
+  if (!rc) rc = meta_double(meta, CN_TRAIN_KEY_TIME, path, &s->train_time);
+  if (!rc) rc = meta_double(meta, CN_TRAIN_KEY_CHECKPOINT_BEST, path, &s->ckpt.best);
+  if (!rc) rc = meta_int(meta, CN_TRAIN_KEY_BEST_EPOCH, path, &best_epoch);
+  if (!rc) rc = meta_int(meta, CN_TRAIN_KEY_STOPPED, path, &stopped);
+  if (!rc && !rng_parse(cn_meta_get(meta, CN_TRAIN_KEY_SHUFFLE), &s->shuffle))
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.shuffle is missing or malformed", path);
-  const char *r = cn_meta_get(meta, "train.reduce_lr"), *e = cn_meta_get(meta, "train.early_stop");
+  const char *r = cn_meta_get(meta, CN_TRAIN_KEY_REDUCE_LR), *e = cn_meta_get(meta, CN_TRAIN_KEY_EARLY_STOP);
   if (!rc && (!r || sscanf(r, "%la %d %d", &s->reduce_lr.mon.best, &s->reduce_lr.wait, &s->reduce_lr.cooldown_counter) != 3))
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.reduce_lr is missing or malformed", path);
   if (!rc && (!e || sscanf(e, "%la %d %d", &s->early.mon.best, &s->early.wait, &s->early.best_epoch) != 3))
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.early_stop is missing or malformed", path);
-  const char *plateau = cn_meta_get(meta, "train.plateau");
+  const char *plateau = cn_meta_get(meta, CN_TRAIN_KEY_PLATEAU);
   if (!rc && plateau && (s->plateau = strtod(plateau, NULL), !(s->plateau > 0 && s->plateau <= 1)))
     rc = cn_fail(CN_EFORMAT, "%s: metadata train.plateau is malformed", path);
   int64_t ema_updates = -1;
-  if (!rc && s->ema) rc = meta_int(meta, "train.ema_updates", path, &ema_updates);
+  if (!rc && s->ema) rc = meta_int(meta, CN_TRAIN_KEY_EMA_UPDATES, path, &ema_updates);
   /* Checkpoints from before these keys carry neither. */
-  const char *seed = cn_meta_get(meta, "train.seed"), *split = cn_meta_get(meta, "train.val_split");
+  const char *seed = cn_meta_get(meta, CN_TRAIN_KEY_SEED), *split = cn_meta_get(meta, CN_TRAIN_KEY_VAL_SPLIT);
   if (!rc && seed && strtoull(seed, NULL, 10) != s->seed)
     rc = cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": seed is %" PRIu64 ", but %s was trained with seed %s", s->dir,
                  s->seed, path, seed);
@@ -380,6 +382,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
   const cn_history_row *row = &s->history[s->epoch];
   int e = s->epoch + 1;
   char path[4200];
+  const char *dataset_meta[] = {CN_CHECKPOINT_KEY_DATASET, s->ds->name, NULL};
   double value = metric(row, s->ckpt_metric);
   if (!s->ckpt_best_only || cn_monitor_improved(&s->ckpt, value)) {
     path_in(s, CN_RUN_BEST, path, sizeof path);
@@ -389,7 +392,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
     s->ckpt.best = value;
     s->best_epoch = e;
     ema_in(s);
-    int rc = cn_checkpoint_save(path, s->m, NULL, NULL);
+    int rc = cn_checkpoint_save(path, s->m, NULL, dataset_meta);
     ema_out(s);
     if (rc) return rc;
   } else {
@@ -406,7 +409,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
       path_in(s, CN_RUN_EARLY_BEST, path, sizeof path);
       if (improved) {
         ema_in(s);
-        int rc = cn_checkpoint_save(path, s->m, NULL, NULL);
+        int rc = cn_checkpoint_save(path, s->m, NULL, dataset_meta);
         ema_out(s);
         if (rc) return rc;
       } else if (s->stopped) {

@@ -98,6 +98,12 @@ int main(void) {
   CHECK(run(args) == 0);
   CHECK(run("eval '" CN_TEST_TMP "/run' --json") == 0);
   CHECK(cli_output_has("\"name\":\t\"46\""));
+  /* its bare checkpoint knows it was trained on data of its own, which must be named */
+  CHECK(run("eval '" CN_TEST_TMP "/run/best.safetensors'") == 1);
+  CHECK(cli_output_has("/run/best.safetensors was trained on data of its own (train.dataset \"own\"): name that "
+                       "data's folder with --data DIR"));
+  snprintf(args, sizeof args, "eval '" CN_TEST_TMP "/run/best.safetensors' --data '%s'", d47);
+  CHECK(run(args) == 0 && cli_output_has("own test: loss "));
   /* eval of that checkpoint on 32x32 data: refused. */
   snprintf(args, sizeof args, "eval '" CN_TEST_TMP "/run' --data '%s'", d32);
   CHECK(run(args) == 1);

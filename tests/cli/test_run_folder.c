@@ -211,6 +211,12 @@ static void test_data_named_by_content(void) {
   char *config = slurp(TMP "/named/config.json");
   CHECK(config && strstr(config, "\"dataset\":\t\"fashion\""));
   free(config);
+  /* its checkpoint names the dataset: eval of the bare file takes Fashion-MNIST, and says so of other data */
+  const char *bare[] = {"eval", TMP "/named/best.safetensors", NULL};
+  CHECK(cli_run_args("CNIST_DATA='" CN_TEST_DATA_DIR "' ", bare) == 0 && cli_output_has("fashion test: loss ") && !strstr(cli_output, "warning"));
+  const char *other[] = {"eval", TMP "/named/best.safetensors", "--data", CN_TEST_DATA_DIR "/mnist", NULL};
+  CHECK(run(other) == 0 && cli_output_has("best.safetensors was trained on fashion, and is evaluated on mnist") &&
+        cli_output_has("mnist test: loss "));
 }
 
 /* The run records its data by content: resume on other data is refused,
