@@ -23,7 +23,8 @@ rm -rf "$logs"
 mkdir -p "$logs"
 # Leaks are checked (detect_leaks=1, the default, said out loud): memory
 # still reachable at exit (OpenMP's and OpenBLAS's thread pools) is not a
-# leak and LeakSanitizer does not report it; nothing is suppressed.
+# leak and LeakSanitizer does not report it; nothing is suppressed (the MPI
+# test turns leak checking off for its mpirun jobs: Open MPI's own).
 export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 

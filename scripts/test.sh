@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
-werror=OFF
-if [ "${CI:-}" = true ]; then werror=ON; fi
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCNIST_WERROR="$werror"
+werror=OFF mpi=AUTO
+if [ "${CI:-}" = true ]; then werror=ON mpi=ON; fi # CI proves the MPI tests ran
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCNIST_WERROR="$werror" -DCNIST_MPI="$mpi"
 cmake --build build -j2
 build/cnist data fetch mnist
 build/cnist data fetch fashion

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "dist/dist.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -39,7 +40,9 @@ static void print_result(const cn_fit_result *r, const cn_dataset *ds) {
          r->precision == CN_PRECISION_BF16 ? "; bf16 multiplies" : "");
 }
 
-int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r) {
+/* cn_fit with the progress display and SIGINT/SIGTERM handling; returns
+ * the exit code (130 if interrupted). */
+static int fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -56,9 +59,13 @@ int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int qu
     fprintf(stderr, "\ncnist: %s\nResume with: cnist train --resume %s\n", cn_last_error(), r->run_dir);
     return 130;
   }
-  if (rc) return cli_fail_last();
-  print_result(r, ds);
-  return 0;
+  return rc ? cli_fail_last() : 0;
+}
+
+int cli_fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int quiet, cn_fit_result *r) {
+  int rc = fit(spec, ds, o, quiet, r);
+  if (!rc) print_result(r, ds);
+  return rc;
 }
 
 static int usage_text(void) {
@@ -129,6 +136,66 @@ static int train_seeds(const cn_spec *spec, const cn_dataset *ds, const cn_fit_o
   return 0;
 }
 
+/* train --seeds under MPI: what every rank's seeds share. */
+typedef struct {
+  const cn_spec *spec;
+  const cn_dataset *ds;
+  const cn_fit_options *base;
+  int quiet, n;
+  const uint64_t *seeds;
+} seeds_job;
+
+static int train_one_seed(int k, cn_fit_result *r, void *user) {
+  const seeds_job *j = user;
+  cn_fit_options o = *j->base;
+  char dir[4200];
+  o.seed = j->seeds[k];
+  if (cn_run_seed_dir(j->base->run_dir, j->seeds[k], dir, sizeof dir)) return cli_fail_last();
+  o.run_dir = dir;
+  printf("Rank %d: seed %llu (%d of %d) into %s\n", dist_rank(), (unsigned long long)j->seeds[k], k + 1, j->n, dir);
+  fflush(stdout);
+  return fit(j->spec, j->ds, &o, j->quiet, r);
+}
+
+/* Rank 0, once every rank is done: what one process prints per seed. */
+static void report_seed(int k, int rank, int rc, const cn_fit_result *r, void *user) {
+  const seeds_job *j = user;
+  printf("\nSeed %llu (%d of %d, rank %d)\n", (unsigned long long)j->seeds[k], k + 1, j->n, rank);
+  if (!rc) print_result(r, j->ds);
+  else if (rc == DIST_SKIPPED) printf("not trained: an earlier seed of rank %d failed\n", rank);
+  else if (rc == 130) printf("interrupted; resume with: cnist train --resume %s\n", r->run_dir);
+  else printf("failed (exit code %d): see rank %d's messages above\n", rc, rank);
+}
+
+/* The options train under several processes cannot take; 0 when fine. */
+static int check_processes(int n_seeds, const char *seed_list, int resume, const char *run_dir) {
+  int size = dist_size();
+  if (resume)
+    return cli_usage("train: --resume under %d MPI processes is not supported: resume a run with one process "
+                     "(cnist train --resume RUN, without mpirun)", size);
+  if (!seed_list)
+    return cli_usage("train: splitting one run's batches over %d MPI processes is not supported yet; give --seeds "
+                     "N,N,... to train one run per seed, the seeds spread over the processes", size);
+  if (n_seeds < size)
+    return cli_usage("train: %d MPI processes for %d seeds: each process trains whole seeds, so give at least %d "
+                     "seeds or start at most %d processes", size, n_seeds, size, n_seeds);
+  if (!run_dir)
+    return cli_usage("train: under MPI give --run-dir DIR (each process writes DIR-seedN): default folder names "
+                     "from the clock would collide between processes");
+  return 0;
+}
+
+/* Every rank gives its status (an exit code, its message printed) and all
+ * stop when any failed, so that no rank waits in a collective for one that
+ * gave up. Returns the exit code to go on with (0: all fine). */
+static int agree(int rc) {
+  int first = dist_first_failure(rc);
+  if (first < 0 || rc) return rc;
+  fprintf(stderr, "cnist: error: rank %d of %d could not load the model or the data (its message above); every rank "
+                  "stops\n", first, dist_size());
+  return 1;
+}
+
 int cmd_train(int argc, char **argv) {
   cn_fit_options o = cn_fit_default_options();
   const char *model = NULL, *dataset = NULL, *data = NULL, *optimizer = NULL, *resume = NULL, *seed_list = NULL;
@@ -182,6 +249,8 @@ int cmd_train(int argc, char **argv) {
                      "(--epochs N extends the run)", fixed_given, fixed_given);
   if (split >= 0) o.val_split = split;
   if (augment && no_augment) return cli_usage("train: give --augment or --no-augment, not both");
+  int rc = dist_size() > 1 ? check_processes(n_seeds, seed_list, resume != NULL, o.run_dir) : 0;
+  if (rc) return rc;
 
   cn_spec spec, *use = NULL;
   char ds_name[32] = "", ds_dir[4096] = ""; /* a resumed run's; else the options' */
@@ -196,7 +265,9 @@ int cmd_train(int argc, char **argv) {
     if (cn_run_read_dataset(resume, ds_name, sizeof ds_name, ds_dir, sizeof ds_dir)) return cli_fail_last();
   } else {
     if (!model) return cli_usage("train: which model? (a zoo name from `cnist models` or a model file)");
-    if (cn_spec_load(model, &spec)) return cli_fail_last();
+    /* A model file one rank cannot read: every rank must learn of it
+     * before any goes on (agreed below). */
+    if (cn_spec_load(model, &spec)) return agree(cli_fail_last());
     if (epochs) spec.train.epochs = epochs;
     if (batch) spec.train.batch = batch;
     if (optimizer) {
@@ -212,9 +283,10 @@ int cmd_train(int argc, char **argv) {
     if (lr > 0) spec.train.optim.lr = (float)lr;
     /* The run folder's model.model records what was trained, overrides included. */
     if (no_augment) memset(&spec.train.augment, 0, sizeof spec.train.augment);
-    if (augment && cn_spec_override(&spec, "augment", augment, "option --augment")) return cli_usage("%s", cn_last_error());
+    if (augment && cn_spec_override(&spec, "augment", augment, "option --augment"))
+      return agree(cli_usage("%s", cn_last_error()));
     if (schedule && cn_spec_override(&spec, "schedule", schedule, "option --schedule"))
-      return cli_usage("%s", cn_last_error());
+      return agree(cli_usage("%s", cn_last_error()));
     use = &spec;
   }
   if (dataset) snprintf(ds_name, sizeof ds_name, "%s", dataset);
@@ -222,11 +294,17 @@ int cmd_train(int argc, char **argv) {
   if (data) snprintf(ds_dir, sizeof ds_dir, "%s", data);
   cn_dataset ds;
   /* Neither --dataset nor a run's: MNIST, or what --data DIR holds by content. */
-  if (cn_dataset_load(ds_name[0] ? ds_name : NULL, ds_dir[0] ? ds_dir : NULL, &ds)) return cli_fail_last();
+  if (cn_dataset_load(ds_name[0] ? ds_name : NULL, ds_dir[0] ? ds_dir : NULL, &ds)) return agree(cli_fail_last());
+  if ((rc = agree(0))) {
+    cn_dataset_free(&ds);
+    return rc;
+  }
   o.dataset_name = ds.name;
   o.data_dir = ds.dir;
-  int rc;
-  if (n_seeds) {
+  if (dist_size() > 1) {
+    seeds_job job = {use, &ds, &o, quiet, n_seeds, seeds};
+    rc = dist_launch_seeds(n_seeds, train_one_seed, report_seed, &job);
+  } else if (n_seeds) {
     rc = train_seeds(use, &ds, &o, quiet, seeds, n_seeds);
   } else {
     cn_fit_result r;

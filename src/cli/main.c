@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "dist/dist.h"
 
 int cli_fail_last(void) {
   fprintf(stderr, "cnist: error: %s\n", cn_last_error());
@@ -118,7 +119,7 @@ static void print_help(FILE *f) {
   fprintf(f, "\nEvery command takes --help. MODEL is a zoo name (cnist models) or a model file.\n");
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   if (argc < 2) {
     print_help(stderr);
     return 2;
@@ -134,4 +135,18 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
   return cli_usage("unknown command '%s'", argv[1]);
+}
+
+int main(int argc, char **argv) {
+  if (dist_init(&argc, &argv)) return 1;
+  int rc;
+  /* N copies of another command would each do the same work (and write
+   * the same files): only train spreads its work over processes. */
+  if (dist_size() > 1 && (argc < 2 || strcmp(argv[1], "train")))
+    rc = cli_usage("only `cnist train --seeds` runs under MPI (%d processes here); run %s as one process", dist_size(),
+                   argc < 2 ? "cnist" : argv[1]);
+  else
+    rc = run(argc, argv);
+  dist_finalize();
+  return rc;
 }
