@@ -88,10 +88,10 @@ def side(name):
             sum(r["accuracy"] for r in t) / len(t), t)
 print("Generated on %s by `bench/speedrun.sh --seeds %d`; each figure is the mean of seeds 1 to %d, each "
       "seed a fresh process timed from its start to its final test accuracy (IDX files read, one epoch, "
-      "test set evaluated; cnist also evaluates the training set, as `cnist train` does). PyTorch: "
-      "`bench/torch_speedrun.py` at `%s`, its fastest thread setting for seed 1. The machine was shared "
-      "with other work (1-minute load average: %s), so the seconds are high and noisy; the ratios "
-      "come from the same run." % (started, seeds, seeds, best, "; ".join(loads)))
+      "test set evaluated, not the training set: `cnist train --no-train-eval`). PyTorch: "
+      "`bench/torch_speedrun.py` at `%s`, its fastest thread setting for seed 1. The 1-minute load "
+      "average (%s) says how busy the 2 cores were: above about 2, other work shared them and the "
+      "seconds are high and noisy; the ratios come from the same run." % (started, seeds, seeds, best, "; ".join(loads)))
 print()
 print("| target | recipe | cnist s | cnist accuracy | PyTorch s | PyTorch accuracy | PyTorch / cnist |")
 print("|---|---|---:|---:|---:|---:|---:|")

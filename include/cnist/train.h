@@ -129,6 +129,8 @@ typedef struct {
   int epochs;               /* with resume, > 0: train up to this many epochs in all (Keras initial_epoch) */
   int limit_train;          /* > 0: use only the first N training images */
   int limit_test;           /* > 0: evaluate only the first N test images */
+  int skip_train_eval;      /* 1: the final evaluation leaves the training set out (its figures NaN, null in
+                               metrics.json): what a time-to-accuracy run does not need */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop after the current batch */
   void (*on_event)(const cn_fit_event *ev, void *user);
   void *user;
@@ -186,10 +188,11 @@ typedef struct {
   char model[64];
   char dataset[32];
   double train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, test_accuracy_se;
-  int64_t test_n; /* val_loss and val_accuracy are NaN for a run without validation (val_split 0) */
+  int64_t test_n; /* val_loss and val_accuracy are NaN for a run without validation (val_split 0), train_loss
+                     and train_accuracy for one whose training set was not evaluated (skip_train_eval) */
   size_t weight_number;
   double train_time;
-  int epochs_run, best_epoch;
+  int epochs_run, best_epoch; /* epochs_run 0: an ensemble (no train or validation figures of its own) */
   cn_precision precision; /* fp32 for runs from before the option */
 } cn_run_summary;
 

@@ -88,7 +88,8 @@ static void csv_field(const char *s) {
 }
 
 /* A figure, or `none` where there is none (NaN): the validation figures of
- * a run without validation, the train and validation figures of an ensemble. */
+ * a run without validation, the train figures of a run that skipped them,
+ * the train and validation figures of an ensemble. */
 static void val_cell(char *out, size_t size, const char *fmt, double v, const char *none) {
   if (isnan(v)) snprintf(out, size, "%s", none);
   else snprintf(out, size, fmt, v);
@@ -152,13 +153,14 @@ static void print_table(const row *rows, int n) {
   printf("%-12s %-8s %7s %10s %14s %8s %12s %9s %17s %13s %10s  %s\n", "model", "dataset", "test_n", "train_loss",
          "train_accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "weight_number", "train_time",
          "run");
-  int no_val = 0, ensembles = 0;
+  int no_val = 0, no_train = 0, ensembles = 0;
   for (int i = 0; i < n; i++) {
     const cn_run_summary *r = &rows[i].s;
     char vl[32], va[32];
-    int ensemble = isnan(r->train_accuracy); /* only an ensemble has no train figures */
+    int ensemble = r->epochs_run == 0; /* only an ensemble ran no epochs */
     ensembles |= ensemble;
     no_val |= !ensemble && isnan(r->val_accuracy);
+    no_train |= !ensemble && isnan(r->train_accuracy);
     val_cell(vl, sizeof vl, "%.4f", r->val_loss, "none");
     val_cell(va, sizeof va, "%.4f", r->val_accuracy, "none");
     char tl[32], ta[32];
@@ -174,6 +176,7 @@ static void print_table(const row *rows, int n) {
            (long long)r->test_n, tl, ta, vl, va, r->test_loss, acc, r->weight_number, r->train_time, run);
   }
   if (no_val) printf("val none: the run held out no validation images (val_split 0)\n");
+  if (no_train) printf("train none: the run left the training set out of its final evaluation (--no-train-eval)\n");
   if (ensembles) printf("none: an ensemble has no train or validation figures of its own (its members have)\n");
 }
 

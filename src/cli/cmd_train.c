@@ -1,5 +1,6 @@
 /* cnist train: fit a model from the zoo or a model file, like Keras fit. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static void print_result(const cn_fit_result *r, const cn_dataset *ds) {
   printf("\nRun folder: %s\n", r->run_dir);
   printf("Best epoch: %d of %d run; its weights (best.safetensors) evaluated:\n", r->best_epoch, r->epochs_run);
   printf("  %-6s %8s %9s\n", "split", "loss", "accuracy");
-  printf("  %-6s %8.4f %9.4f\n", "train", r->train_loss, r->train_accuracy);
+  if (isnan(r->train_accuracy)) printf("  %-6s %18s\n", "train", "none (not evaluated)");
+  else printf("  %-6s %8.4f %9.4f\n", "train", r->train_loss, r->train_accuracy);
   if (r->val_split > 0) printf("  %-6s %8.4f %9.4f\n", "val", r->val_loss, r->val_accuracy);
   else printf("  %-6s %18s\n", "val", "none (val_split 0)");
   printf("  %-6s %8.4f %9.4f\n", "test", r->test_loss, r->test_accuracy);
@@ -90,6 +92,7 @@ static int usage_text(void) {
          "  --resume RUN              continue an interrupted run (with --epochs N: train it to N epochs)\n"
          "  --limit-train N           use only the first N training images (quick runs)\n"
          "  --limit-test N            evaluate only the first N test images\n"
+         "  --no-train-eval           leave the training set out of the final evaluation (as speedrun does)\n"
          "  --quiet                   print only the final result\n");
   return 0;
 }
@@ -232,6 +235,7 @@ int cmd_train(int argc, char **argv) {
     else if (!strcmp(a, "--limit-train")) ok = cli_int_arg(argc, argv, &i, &o.limit_train, 2, 1 << 30);
     else if (!strcmp(a, "--limit-test")) ok = cli_int_arg(argc, argv, &i, &o.limit_test, 1, 1 << 30);
     else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
+    else if (!strcmp(a, "--no-train-eval")) o.skip_train_eval = 1;
     else if (a[0] == '-') return cli_usage("train: unknown option '%s'", a);
     else if (!model) model = a;
     else return cli_usage("train: more than one model given ('%s' and '%s')", model, a);

@@ -11,8 +11,9 @@
 
 /* ---- leaderboard ---- */
 
-/* A validation figure as a table cell; "none" for a run without validation (NaN). */
-static void val_cell(char *out, size_t size, double v) {
+/* A train or validation figure as a table cell; "none" where it was not
+ * measured (NaN: no validation split, or the training set left out). */
+static void figure_cell(char *out, size_t size, double v) {
   if (isnan(v)) snprintf(out, size, "<span class=\"se\">none</span>");
   else snprintf(out, size, "%.4f", v);
 }
@@ -54,9 +55,11 @@ int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx) {
                    "<tbody>\n");
   for (int k = 0; k < n; k++) {
     const cn_report_run *r = ctx->runs[order[k]];
-    char weights[32], time_text[32], val_loss[48], val_acc[48];
-    val_cell(val_loss, sizeof val_loss, r->val_loss);
-    val_cell(val_acc, sizeof val_acc, r->val_accuracy);
+    char weights[32], time_text[32], train_loss[48], train_acc[48], val_loss[48], val_acc[48];
+    figure_cell(train_loss, sizeof train_loss, r->train_loss);
+    figure_cell(train_acc, sizeof train_acc, r->train_accuracy);
+    figure_cell(val_loss, sizeof val_loss, r->val_loss);
+    figure_cell(val_acc, sizeof val_acc, r->val_accuracy);
     cn_format_thousands(weights, sizeof weights, r->weight_number);
     cn_report_duration(time_text, sizeof time_text, r->train_time);
     const char *folder = strrchr(r->dir, '/');
@@ -69,10 +72,10 @@ int cn_report_section_leaderboard(cn_strbuf *b, const cn_report_ctx *ctx) {
     cn_strbuf_put(b, "\">");
     cn_strbuf_escaped(b, folder);
     cn_strbuf_printf(b,
-                     "</span></td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%s</td><td>%.4f</td>"
+                     "</span></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.4f</td>"
                      "<td><b>%.4f</b> <span class=\"se\">&plusmn; %.4f</span></td><td>%s</td><td>%s</td>"
                      "<td>%d <span class=\"se\">(best %d)</span></td></tr>\n",
-                     r->train_loss, r->train_accuracy, val_loss, val_acc, r->test_loss, r->test_accuracy,
+                     train_loss, train_acc, val_loss, val_acc, r->test_loss, r->test_accuracy,
                      r->test_accuracy_se, weights, time_text, r->epochs_run, r->best_epoch);
     labels[k] = r->name;
     values[k] = r->test_accuracy;

@@ -12,7 +12,8 @@
 #include "run/json.h"
 #include "run/run.h"
 
-/* null for a run without validation (NaN in memory). */
+/* null for a figure not measured (NaN in memory): the validation figures of
+ * a run without validation, the training set's of a run that skipped it. */
 int cn_run_write_metrics(const char *dir, const cn_fit_result *r, const char *model, const char *dataset,
                          size_t total_params, uint64_t seed, const cn_confusion *cm) {
   char path[CN_RUN_PATH_SIZE];
@@ -81,6 +82,21 @@ static int read_per_class(const cJSON *o, const char *path, cn_run_metrics *m) {
   return CN_OK;
 }
 
+/* Whether PREFIX_loss and PREFIX_accuracy are both null (*none = 1); one
+ * null without the other is refused. */
+static int null_pair(const cJSON *o, const char *path, const char *prefix, const char *meaning, int *none) {
+  char loss[32], accuracy[32];
+  snprintf(loss, sizeof loss, "%s_loss", prefix);
+  snprintf(accuracy, sizeof accuracy, "%s_accuracy", prefix);
+  int l = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, loss));
+  int a = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, accuracy));
+  *none = l && a;
+  if (l != a)
+    return cn_fail(CN_EFORMAT, "%s: \"%s\" and \"%s\" are null together (%s) or numbers together", path, loss,
+                   accuracy, meaning);
+  return CN_OK;
+}
+
 int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
   memset(m, 0, sizeof *m);
   cn_run_summary *s = &m->summary;
@@ -94,13 +110,14 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
   rc = cn_run_json_string(o, "model", path, s->model, sizeof s->model);
   if (!rc) rc = cn_run_json_string(o, "dataset", path, s->dataset, sizeof s->dataset);
   double weights = 0, epochs = 0, best = 0, classes = 0, test_n = 0;
-  /* A run without validation (val_split 0) writes null for both val figures. */
-  const cJSON *vl = cJSON_GetObjectItemCaseSensitive(o, "val_loss"), *va = cJSON_GetObjectItemCaseSensitive(o, "val_accuracy");
-  int no_val = cJSON_IsNull(vl) && cJSON_IsNull(va);
-  if (!rc && !no_val && (cJSON_IsNull(vl) || cJSON_IsNull(va)))
-    rc = cn_fail(CN_EFORMAT, "%s: \"val_loss\" and \"val_accuracy\" are null together (a run without validation) "
-                 "or numbers together", path);
+  /* A run without validation (val_split 0) writes null for both val
+   * figures, one that skipped the training set (skip_train_eval) for both
+   * train figures. */
+  int no_val = 0, no_train = 0;
+  if (!rc) rc = null_pair(o, path, "val", "a run without validation", &no_val);
+  if (!rc) rc = null_pair(o, path, "train", "a run whose training set was not evaluated", &no_train);
   if (no_val) s->val_loss = s->val_accuracy = NAN;
+  if (no_train) s->train_loss = s->train_accuracy = NAN;
   struct {
     const char *key;
     double *value;
@@ -114,6 +131,7 @@ int cn_run_read_metrics(const char *dir, cn_run_metrics *m) {
   };
   for (size_t i = 0; !rc && i < sizeof numbers / sizeof numbers[0]; i++) {
     if (no_val && (numbers[i].value == &s->val_loss || numbers[i].value == &s->val_accuracy)) continue;
+    if (no_train && (numbers[i].value == &s->train_loss || numbers[i].value == &s->train_accuracy)) continue;
     rc = numbers[i].fraction ? cn_run_json_fraction(o, numbers[i].key, path, numbers[i].value)
                              : cn_run_json_number(o, numbers[i].key, path, numbers[i].value);
     if (!rc && *numbers[i].value < 0)

@@ -67,6 +67,7 @@ typedef struct {
   uint64_t seed;     /* the run's: augmentation draws from it */
   double val_split;
   int limit_test;
+  int skip_train_eval;
   cn_run_lock *lock; /* held while the run folder is written */
 } fit_state;
 
@@ -559,6 +560,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   s->seed = seed;
   s->val_split = val_split;
   s->limit_test = limit_test;
+  s->skip_train_eval = opt->skip_train_eval;
   if (opt->resume && (s->n_train != cfg.n_train || s->n_val != cfg.n_val))
     return cn_fail(CN_EFORMAT, "%s/" CN_RUN_CONFIG ": n_train %d and n_val %d, but its seed, val_split and "
                    "limit_train split the data %d/%d (was it edited?)", s->dir, cfg.n_train, cfg.n_val, s->n_train,
@@ -679,8 +681,10 @@ static int final_evaluation(fit_state *s, cn_fit_result *out) {
   path_in(s, CN_RUN_BEST, path, sizeof path);
   int rc = cn_checkpoint_restore(path, s->m, NULL, NULL);
   if (rc) return rc;
-  cn_eval_result train, val = {.loss = NAN, .accuracy = NAN}, test; /* NaN: no validation split */
-  if ((rc = cn_evaluate(s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train))) return rc;
+  /* NaN: not evaluated (skip_train_eval) or no validation split */
+  cn_eval_result train = {.loss = NAN, .accuracy = NAN}, val = {.loss = NAN, .accuracy = NAN}, test;
+  if (!s->skip_train_eval && (rc = cn_evaluate(s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train)))
+    return rc;
   if (s->n_val > 0 && (rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val))) return rc;
   int n_test = s->limit_test > 0 && s->limit_test < s->ds->test.n ? s->limit_test : s->ds->test.n;
   float *probs = malloc(sizeof(float) * (size_t)n_test * (size_t)s->classes);

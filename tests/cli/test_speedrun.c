@@ -86,6 +86,33 @@ static void test_table(void) {
         cli_file_has(CN_TEST_TMP "/table/seed2/config.json", "\"seed\":\t2,") &&
         cli_file_has(CN_TEST_TMP "/table/seed2/config.json", "\"n_train\":\t512,"));
   CHECK(cli_file_has(CN_TEST_TMP "/table/seed1.txt", "Test accuracy:"));
+  /* The time is to the test accuracy: the training set is not evaluated
+   * (--no-train-eval), and every reader says "none" for its figures. */
+  CHECK(cli_file_has(CN_TEST_TMP "/table/seed1.txt", "  train  none (not evaluated)\n"));
+  CHECK(cli_file_has(CN_TEST_TMP "/table/seed1/metrics.json", "\"train_loss\":\tnull,") &&
+        cli_file_has(CN_TEST_TMP "/table/seed1/metrics.json", "\"train_accuracy\":\tnull,"));
+  cn_run_summary sum;
+  CHECK(cn_run_read_summary(CN_TEST_TMP "/table/seed1", &sum) == 0 && isnan(sum.train_loss) &&
+        isnan(sum.train_accuracy) && sum.epochs_run == 1);
+  const char *compare[] = {"compare", "--each-run", CN_TEST_TMP "/table/seed1", NULL};
+  CHECK(run(compare) == 0 && OUT_HAS("       none           none ") &&
+        OUT_HAS("train none: the run left the training set out of its final evaluation (--no-train-eval)") &&
+        !strstr(cli_slurp(CLI_OUT), "an ensemble"));
+  /* One of the two train figures null is an edited file. */
+  char *text = strdup(cli_slurp(CN_TEST_TMP "/table/seed1/metrics.json"));
+  char *at = text ? strstr(text, "\"train_loss\":\tnull") : NULL;
+  CHECK(at != NULL);
+  if (at) memcpy(at + 14, "1e-3", 4); /* "train_loss":\tnull -> "train_loss":\t1e-3 */
+  FILE *f = system("mkdir -p '" CN_TEST_TMP "/edited'") == 0 ? fopen(CN_TEST_TMP "/edited/metrics.json", "wb") : NULL;
+  if (f && text) fputs(text, f);
+  if (f) fclose(f);
+  free(text);
+  CHECK_ERROR(cn_run_read_summary(CN_TEST_TMP "/edited", &sum), CN_EFORMAT,
+              "\"train_loss\" and \"train_accuracy\" are null together (a run whose training set was not evaluated)");
+  const char *report[] = {"report", CN_TEST_TMP "/table/seed1", "-o", CN_TEST_TMP "/report.html", NULL};
+  CHECK(run(report) == 0);
+  CHECK(cli_file_has(CN_TEST_TMP "/report.html",
+                     "</span></td><td><span class=\"se\">none</span></td><td><span class=\"se\">none</span></td>"));
 }
 
 int main(void) {
