@@ -119,8 +119,10 @@ static void test_bad_use(void) {
                   "/half\" --data \"" CN_TEST_DATA_DIR "/mnist\" --limit-train 600 --quiet' '%s' >'%s' 2>&1",
            CNIST, CLI_OUT);
   int status = system(cmd);
-  cli_slurp(CLI_OUT);
-  snprintf(cli_output, sizeof cli_output, "%s", cli_slurp(CLI_OUT));
+  const char *out = cli_slurp(CLI_OUT); /* its start, as cli_run_shell keeps it */
+  size_t n = strnlen(out, sizeof cli_output - 1);
+  memcpy(cli_output, out, n);
+  cli_output[n] = '\0';
   CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0);
   CHECK(cli_output_has("rank1.model"));
   CHECK(cli_output_has("rank 1 of 2 could not load the model or the data (its message above); every rank stops"));
