@@ -19,6 +19,8 @@ static const struct {
     {"deotte", 327242, 326410, "source: github cdeotte/MNIST-CNN-99.75", "published accuracy: "},
     {"best", 327242, 326410, "source: cnist (network: github cdeotte/MNIST-CNN-99.75", "cnist accuracy: "},
     {"fast", 215194, 215194, "source: github tuomaso/train_mnist_fast", "cnist accuracy: "},
+    {"fast995", 215194, 215194, "source: cnist (network and optimizer: github tuomaso/train_mnist_fast", "cnist accuracy: "},
+    {"fashion", 514330, 512858, "source: cnist (VGG-style blocks", "cnist accuracy: "},
 };
 #define N_EXPECTED (int)(sizeof expected / sizeof expected[0])
 
@@ -91,11 +93,16 @@ static void test_study_settings(void) {
   CHECK(s.train.epochs == 20 && s.n_callbacks == 3);
   /* The speedrun recipe: every image trains, one cycle, tuomaso's Adam. */
   CHECK(cn_spec_load("fast", &s) == 0);
-  CHECK(s.train.val_split == 0 && s.train.batch == 256 && s.train.epochs == 1);
+  CHECK(s.train.val_split == 0 && s.train.batch == 128 && s.train.epochs == 1);
+  CHECK_NEAR(s.train.label_smoothing, 0.1, 1e-7);
   CHECK(s.train.schedule.kind == CN_SCHEDULE_ONE_CYCLE && s.train.optim.kind == CN_OPT_ADAM);
   CHECK_NEAR(s.train.optim.lr, 0.01, 1e-9);
   CHECK_NEAR(s.train.optim.beta1, 0.7, 1e-7);
   CHECK_NEAR(s.train.optim.beta2, 0.9, 1e-7);
+  /* The 99.5% recipe: fast's network, ten epochs with light augmentation. */
+  CHECK(cn_spec_load("fast995", &s) == 0);
+  CHECK(s.train.val_split == 0 && s.train.batch == 128 && s.train.epochs == 10);
+  CHECK(s.train.schedule.kind == CN_SCHEDULE_ONE_CYCLE && s.train.augment.rotation == 10);
   CHECK(cn_zoo_find("nope") == NULL && cn_zoo_get(-1) == NULL && cn_zoo_get(cn_zoo_count()) == NULL);
 }
 
