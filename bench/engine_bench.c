@@ -98,7 +98,7 @@ static int bench_layer(const char *name, const cn_spec *s, const options *o, int
     fprintf(stderr, "engine_bench: %s: %s\n", name, cn_last_error());
     return 1;
   }
-  layer_run r = {&m->layers[0], NULL, NULL, NULL, NULL, o->batch, {m->planned_threads, m->work, cn_model_rng(m), m->precision}};
+  layer_run r = {&m->layers[0], NULL, NULL, NULL, NULL, o->batch, {m->planned_threads, m->work, cn_model_rng(m), m->precision, NULL}};
   size_t in = (size_t)o->batch * r.l->in_size, out = (size_t)o->batch * r.l->out_size;
   r.x = malloc(sizeof(float) * in);
   r.dx = malloc(sizeof(float) * in);
@@ -219,14 +219,14 @@ typedef struct {
 static void model_layer_forward(void *ctx) {
   model_layer *r = ctx;
   cn_layer *l = &r->m->layers[r->i];
-  const cn_pass p = {r->m->planned_threads, r->m->work, &r->m->dropout_rng, r->m->precision};
+  const cn_pass p = {r->m->planned_threads, r->m->work, &r->m->dropout_rng, r->m->precision, NULL};
   l->ops->forward(l, r->m->in_ptr[r->i], r->m->act[r->i], r->n, 1, &p);
 }
 
 static void model_layer_backward(void *ctx) {
   model_layer *r = ctx;
   cn_layer *l = &r->m->layers[r->i];
-  const cn_pass p = {r->m->planned_threads, r->m->work, &r->m->dropout_rng, r->m->precision};
+  const cn_pass p = {r->m->planned_threads, r->m->work, &r->m->dropout_rng, r->m->precision, NULL};
   l->ops->backward(l, r->m->in_ptr[r->i], r->m->out_ptr[r->i], r->m->grad[0], r->m->needs_dx[r->i] ? r->m->grad[1] : NULL,
                    r->n, &p);
 }

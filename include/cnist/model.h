@@ -6,6 +6,7 @@
 #define CNIST_MODEL_H
 
 #include "cnist/core.h"
+#include "cnist/group.h"
 #include "cnist/spec.h"
 
 #ifdef __cplusplus
@@ -82,6 +83,20 @@ int cn_model_predict(cn_model *m, const float *x, int n, float *out);
  * argmax hits. Both may be NULL. */
 int cn_model_train_batch(cn_model *m, const float *x, const int *labels, const float *onehot, int n,
                          float *loss, int *correct);
+
+/* cn_model_train_batch for one rank of a group that splits each batch
+ * (cnist/group.h): this rank's images [first, first + n) of a batch of
+ * total, x holding just those (n may be 0 for a rank past a short batch's
+ * end). Every rank of the group calls it for the same batch; on return
+ * each holds the whole batch's gradients, loss (its mean over total) and
+ * hits, bit for bit what cn_model_train_batch gives one process for the
+ * whole batch. The slice must be cn_group_slice(total,
+ * cn_model_split_unit(m), rank, size): CN_EINVAL otherwise, and for bf16. */
+int cn_model_train_slice(cn_model *m, const cn_group *g, const float *x, const int *labels, const float *onehot,
+                         int first, int n, int total, float *loss, int *correct);
+/* Images per unit of a split batch: the weight-gradient chunk of the
+ * model's convolutions at its precision (at least 4). */
+int cn_model_split_unit(const cn_model *m);
 
 /* Evaluation of a batch in inference mode: adds the summed loss to
  * *loss_sum and the argmax hits to *correct; writes probabilities to probs

@@ -131,6 +131,9 @@ typedef struct {
   int limit_test;           /* > 0: evaluate only the first N test images */
   int skip_train_eval;      /* 1: the final evaluation leaves the training set out (its figures NaN, null in
                                metrics.json): what a time-to-accuracy run does not need */
+  const cn_group *group;     /* NULL: one process; else every batch is split across the group's ranks
+                               (cnist/group.h), each rank calling cn_fit with the same options; rank 0 alone
+                               writes the run folder and evaluates at the end (fp32 only) */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop after the current batch */
   void (*on_event)(const cn_fit_event *ev, void *user);
   void *user;

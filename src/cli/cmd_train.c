@@ -58,7 +58,8 @@ static int fit(const cn_spec *spec, const cn_dataset *ds, cn_fit_options *o, int
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   if (rc == CN_EINTR) {
-    fprintf(stderr, "\ncnist: %s\nResume with: cnist train --resume %s\n", cn_last_error(), r->run_dir);
+    if (!o->group || o->group->rank == 0) /* a group's rank 0 speaks for it */
+      fprintf(stderr, "\ncnist: %s\nResume with: cnist train --resume %s\n", cn_last_error(), r->run_dir);
     return 130;
   }
   return rc ? cli_fail_last() : 0;
@@ -82,6 +83,8 @@ static int usage_text(void) {
          "                            model's train line val_split=, else 0.15)\n"
          "  --seed N                  seed of split, init, shuffle and dropout (default 1)\n"
          "  --seeds N,N,...           one run per seed, one after another (with --run-dir DIR: DIR-seedN)\n"
+         "                            (under mpirun -np N: the seeds spread over the processes; without --seeds\n"
+         "                            the processes split every batch of one run, with one process's results)\n"
          "  --threads N               worker threads (default: $CNIST_THREADS or all cores)\n",
          cli_join(names, sizeof names, cn_opt_names(), "|", NULL));
   cli_precision_help();
@@ -170,15 +173,13 @@ static void report_seed(int k, int rank, int rc, const cn_fit_result *r, void *u
   else printf("failed (exit code %d): see rank %d's messages above\n", rc, rank);
 }
 
-/* The options train under several processes cannot take; 0 when fine. */
-static int check_processes(int n_seeds, const char *seed_list, int resume, const char *run_dir) {
+/* The options train under several processes cannot take; 0 when fine.
+ * Without --seeds the processes split every batch of one run (any
+ * options, --resume too); with --seeds (never with --resume) each trains
+ * whole seeds. */
+static int check_processes(int n_seeds, const char *seed_list, const char *run_dir) {
   int size = dist_size();
-  if (resume)
-    return cli_usage("train: --resume under %d MPI processes is not supported: resume a run with one process "
-                     "(cnist train --resume RUN, without mpirun)", size);
-  if (!seed_list)
-    return cli_usage("train: splitting one run's batches over %d MPI processes is not supported yet; give --seeds "
-                     "N,N,... to train one run per seed, the seeds spread over the processes", size);
+  if (!seed_list) return 0;
   if (n_seeds < size)
     return cli_usage("train: %d MPI processes for %d seeds: each process trains whole seeds, so give at least %d "
                      "seeds or start at most %d processes", size, n_seeds, size, n_seeds);
@@ -253,7 +254,7 @@ int cmd_train(int argc, char **argv) {
                      "(--epochs N extends the run)", fixed_given, fixed_given);
   if (split >= 0) o.val_split = split;
   if (augment && no_augment) return cli_usage("train: give --augment or --no-augment, not both");
-  int rc = dist_size() > 1 ? check_processes(n_seeds, seed_list, resume != NULL, o.run_dir) : 0;
+  int rc = dist_size() > 1 ? check_processes(n_seeds, seed_list, o.run_dir) : 0;
   if (rc) return rc;
 
   cn_spec spec, *use = NULL;
@@ -305,9 +306,14 @@ int cmd_train(int argc, char **argv) {
   }
   o.dataset_name = ds.name;
   o.data_dir = ds.dir;
-  if (dist_size() > 1) {
+  if (dist_size() > 1 && n_seeds) {
     seeds_job job = {use, &ds, &o, quiet, n_seeds, seeds};
     rc = dist_launch_seeds(n_seeds, train_one_seed, report_seed, &job);
+  } else if (dist_size() > 1) {
+    /* One run, every batch split across the ranks; rank 0 reports it. */
+    o.group = dist_group();
+    cn_fit_result r;
+    rc = dist_rank() == 0 ? cli_fit(use, &ds, &o, quiet, &r) : fit(use, &ds, &o, 1, &r);
   } else if (n_seeds) {
     rc = train_seeds(use, &ds, &o, quiet, seeds, n_seeds);
   } else {

@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
   /* N copies of another command would each do the same work (and write
    * the same files): only train spreads its work over processes. */
   if (dist_size() > 1 && (argc < 2 || strcmp(argv[1], "train")))
-    rc = cli_usage("only `cnist train --seeds` runs under MPI (%d processes here); run %s as one process", dist_size(),
+    rc = cli_usage("only `cnist train` runs under MPI (%d processes here); run %s as one process", dist_size(),
                    argc < 2 ? "cnist" : argv[1]);
   else
     rc = run(argc, argv);

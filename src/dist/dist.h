@@ -22,6 +22,9 @@ int dist_first_failure(int status);
 /* A collective: rank 0 receives every rank's n bytes of mine into all
  * (size * n bytes, rank order); other ranks pass all = NULL. */
 void dist_gather(const void *mine, size_t n, void *all);
+/* The job's ranks as the group a split batch trains over (cnist/group.h,
+ * over MPI_COMM_WORLD), or NULL for one process. */
+const cn_group *dist_group(void);
 /* Prints "cnist: error: rank R: <message>" and ends every rank with code. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3), noreturn))

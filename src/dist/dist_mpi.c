@@ -1,4 +1,5 @@
 /* The ranks of an MPI job (Open MPI, or any MPI-3 library). */
+#include <limits.h>
 #include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,43 @@ void dist_abort(int code, const char *fmt, ...) {
   va_end(ap);
   if (joined) MPI_Abort(MPI_COMM_WORLD, code);
   exit(code);
+}
+
+/* ---- the group a split batch trains over (cnist/group.h) ---- */
+
+/* MPI counts are ints: a model's gradients stay far below 2 GiB. */
+static int count_of(size_t bytes) {
+  if (bytes > (size_t)INT_MAX) dist_abort(1, "one message of %zu bytes is more than MPI can count", bytes);
+  return (int)bytes;
+}
+
+static void group_send(const cn_group *g, int to, const void *buf, size_t bytes) {
+  (void)g;
+  MPI_Send(buf, count_of(bytes), MPI_BYTE, to, 0, MPI_COMM_WORLD);
+}
+
+static void group_recv(const cn_group *g, int from, void *buf, size_t bytes) {
+  (void)g;
+  MPI_Recv(buf, count_of(bytes), MPI_BYTE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+}
+
+static void group_bcast(const cn_group *g, int root, void *buf, size_t bytes) {
+  (void)g;
+  MPI_Bcast(buf, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
+}
+
+static int group_any(const cn_group *g, int flag) {
+  (void)g;
+  int mine = flag != 0, any = mine;
+  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return any;
+}
+
+const cn_group *dist_group(void) {
+  static cn_group group;
+  if (!joined || size < 2) return NULL;
+  group = (cn_group){rank, size, group_send, group_recv, group_bcast, group_any, NULL};
+  return &group;
 }
 
 void dist_finalize(void) {

@@ -12,18 +12,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnist/group.h"
 #include "cnist/model.h"
+
+/* A training pass over this rank's slice of a batch split across a group
+ * (cnist/group.h): images [first, first + n) of total; ranks [0, active)
+ * hold images. */
+typedef struct {
+  const cn_group *g;
+  int first, n, total, active;
+} cn_slice;
 
 /* What a pass needs besides the layer: the thread count it may use, the
  * scratch block (work_floats(max_batch, threads) floats, 64-byte aligned,
  * shared by all layers since one layer runs at a time), the dropout
- * generator and the precision of the multiplies. */
+ * generator, the precision of the multiplies, and the slice when the batch
+ * is split across processes (NULL in one process). */
 typedef struct {
   int threads;
   float *work;
   cn_rng *rng;
   cn_precision precision;
+  const cn_slice *slice;
 } cn_pass;
+
+/* The relay that keeps a sum over the batch in one process's order across
+ * a group (relay.c). A layer that sums over images calls, around its own
+ * images' terms:
+ *   cn_relay_in: 1 when the sum continues one from the rank before (its
+ *     running value is then received into acc), 0 when this rank starts
+ *     it (rank 0, or no group) and acc must be initialised as one process
+ *     does;
+ *   cn_relay_out: passes acc on to the next rank that holds images;
+ *   cn_relay_share: after cn_relay_out, every rank holding images gets the
+ *     finished sum from the last (for sums the pass needs to go on). */
+int cn_relay_in(const cn_pass *p, void *acc, size_t bytes);
+void cn_relay_out(const cn_pass *p, const void *acc, size_t bytes);
+void cn_relay_share(const cn_pass *p, void *acc, size_t bytes);
+/* The images the batch sums over: the group's whole batch, or n. */
+static inline int cn_pass_total(const cn_pass *p, int n) { return p->slice ? p->slice->total : n; }
 
 typedef struct cn_layer cn_layer;
 

@@ -29,10 +29,10 @@ void cn_softmax_rows(const float *z, int n, int k, float *probs) {
 /* Label smoothing (Szegedy et al. 2016) replaces the targets t by
  * (1 - s) t + s sum(t) / k. At s = 0 this is the plain loss, computed the
  * plain way, so runs without smoothing keep their bits. */
-static float smoothed(const float *logits, int n, int k, const int *labels, const float *onehot, float s,
-                      float *probs, float *dlogits) {
-  double total = 0.0;
-  const float inv_n = 1.0f / (float)n;
+static void smoothed(const float *logits, int n, int k, const int *labels, const float *onehot, float s,
+                     int mean_of, double *total_io, float *probs, float *dlogits) {
+  double total = *total_io;
+  const float inv_n = 1.0f / (float)mean_of;
   for (int i = 0; i < n; i++) {
     const float *restrict z = logits + (size_t)i * k;
     const float *t = onehot ? onehot + (size_t)i * k : NULL;
@@ -53,19 +53,13 @@ static float smoothed(const float *logits, int n, int k, const int *labels, cons
       if (dlogits) dlogits[(size_t)i * k + j] = (p * tsum - tj) * inv_n;
     }
   }
-  return (float)(total / n);
+  *total_io = total;
 }
 
-float cn_softmax_cross_entropy_smoothed(const float *logits, int n, int k, const int *labels, const float *onehot,
-                                        float smoothing, float *probs, float *dlogits) {
-  if (smoothing > 0) return smoothed(logits, n, k, labels, onehot, smoothing, probs, dlogits);
-  return cn_softmax_cross_entropy(logits, n, k, labels, onehot, probs, dlogits);
-}
-
-float cn_softmax_cross_entropy(const float *logits, int n, int k, const int *labels, const float *onehot,
-                               float *probs, float *dlogits) {
-  double total = 0.0;
-  const float inv_n = 1.0f / (float)n;
+static void plain(const float *logits, int n, int k, const int *labels, const float *onehot, int mean_of,
+                  double *total_io, float *probs, float *dlogits) {
+  double total = *total_io;
+  const float inv_n = 1.0f / (float)mean_of;
   for (int i = 0; i < n; i++) {
     const float *restrict z = logits + (size_t)i * k;
     float mx;
@@ -93,5 +87,25 @@ float cn_softmax_cross_entropy(const float *logits, int n, int k, const int *lab
       }
     }
   }
+  *total_io = total;
+}
+
+void cn_cross_entropy_sum(const float *logits, int n, int k, const int *labels, const float *onehot, float smoothing,
+                          int mean_of, double *total, float *probs, float *dlogits) {
+  if (smoothing > 0)
+    smoothed(logits, n, k, labels, onehot, smoothing, mean_of, total, probs, dlogits);
+  else
+    plain(logits, n, k, labels, onehot, mean_of, total, probs, dlogits);
+}
+
+float cn_softmax_cross_entropy_smoothed(const float *logits, int n, int k, const int *labels, const float *onehot,
+                                        float smoothing, float *probs, float *dlogits) {
+  double total = 0.0;
+  cn_cross_entropy_sum(logits, n, k, labels, onehot, smoothing, n, &total, probs, dlogits);
   return (float)(total / n);
+}
+
+float cn_softmax_cross_entropy(const float *logits, int n, int k, const int *labels, const float *onehot,
+                               float *probs, float *dlogits) {
+  return cn_softmax_cross_entropy_smoothed(logits, n, k, labels, onehot, 0.0f, probs, dlogits);
 }

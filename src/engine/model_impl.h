@@ -56,6 +56,12 @@ int cn_model_plan(cn_model *m, int max_batch);
 const float *cn_model_forward(cn_model *m, const float *x, int n, int training);
 void cn_model_backward(cn_model *m, int n);
 
+/* The softmax cross-entropy of n rows added to *total in the order one
+ * process adds them, the gradient that of the mean over mean_of rows (a
+ * split batch's whole batch), with label smoothing s (loss.c). */
+void cn_cross_entropy_sum(const float *logits, int n, int k, const int *labels, const float *onehot, float smoothing,
+                          int mean_of, double *total, float *probs, float *dlogits);
+
 /* probs [n, k] = softmax of each row of z (loss.c); the two must not overlap. */
 void cn_softmax_rows(const float *z, int n, int k, float *probs);
 

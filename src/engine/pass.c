@@ -4,14 +4,15 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "engine/layers/conv.h"
 #include "engine/model_impl.h"
 
-static cn_pass pass_of(cn_model *m) {
-  return (cn_pass){m->planned_threads, m->work, &m->dropout_rng, m->precision};
+static cn_pass pass_of(cn_model *m, const cn_slice *slice) {
+  return (cn_pass){m->planned_threads, m->work, &m->dropout_rng, m->precision, slice};
 }
 
-const float *cn_model_forward(cn_model *m, const float *x, int n, int training) {
-  const cn_pass p = pass_of(m);
+static const float *forward(cn_model *m, const float *x, int n, int training, const cn_slice *slice) {
+  const cn_pass p = pass_of(m, slice);
   const float *cur = x;
   for (int i = 0; i < m->n_run; i++) {
     cn_layer *l = &m->layers[i];
@@ -26,8 +27,12 @@ const float *cn_model_forward(cn_model *m, const float *x, int n, int training) 
   return cur;
 }
 
-void cn_model_backward(cn_model *m, int n) {
-  const cn_pass p = pass_of(m);
+const float *cn_model_forward(cn_model *m, const float *x, int n, int training) {
+  return forward(m, x, n, training, NULL);
+}
+
+static void backward(cn_model *m, int n, const cn_slice *slice) {
+  const cn_pass p = pass_of(m, slice);
   int g = 0;
   for (int i = m->n_run - 1; i >= 0; i--) {
     cn_layer *l = &m->layers[i];
@@ -38,6 +43,8 @@ void cn_model_backward(cn_model *m, int n) {
     g = 1 - g;
   }
 }
+
+void cn_model_backward(cn_model *m, int n) { backward(m, n, NULL); }
 
 /* Plans for n images (and the current thread count) before a pass. */
 static int prepare(cn_model *m, const float *x, int n, const char *what) {
@@ -140,5 +147,69 @@ int cn_model_eval_batch(cn_model *m, const float *x, const int *labels, int n, f
       cn_softmax_rows(logits, cn, k, pr);
     }
   }
+  return 0;
+}
+
+/* ---- a batch split across a group (cnist/group.h) ---- */
+
+int cn_model_split_unit(const cn_model *m) {
+  int unit = 4; /* a slice starts on a whole dropout draw (dropout.c) */
+  for (int i = 0; i < m->n_run; i++)
+    if (m->layers[i].s.kind == CN_LAYER_CONV2D) {
+      const int u = cn_conv_split_unit(&m->layers[i], m->precision);
+      if (u > unit) unit = u; /* both are powers of 2 */
+    }
+  return unit;
+}
+
+int cn_model_train_slice(cn_model *m, const cn_group *g, const float *x, const int *labels, const float *onehot,
+                         int first, int n, int total, float *loss, int *correct) {
+  const char *what = "train (split batch)";
+  if (!g || g->size < 1 || g->rank < 0 || g->rank >= g->size)
+    return cn_fail(CN_EINVAL, "%s: no group, or rank %d of %d", what, g ? g->rank : 0, g ? g->size : 0);
+  if ((labels == NULL) == (onehot == NULL))
+    return cn_fail(CN_EINVAL, "%s: pass either integer labels or one-hot targets, exactly one", what);
+  if (m->precision != CN_PRECISION_FP32)
+    return cn_fail(CN_EINVAL, "%s: only fp32 keeps one process's sums across processes; bf16 is not split", what);
+  const int unit = cn_model_split_unit(m);
+  int want_first, want_n;
+  cn_group_slice(total, unit, g->rank, g->size, &want_first, &want_n);
+  if (total < 1 || first != want_first || n != want_n)
+    return cn_fail(CN_EINVAL, "%s: rank %d of %d takes images [%d, %d) of a batch of %d, not [%d, %d)", what, g->rank,
+                   g->size, want_first, want_first + want_n, total, first, first + n);
+  if (n > 0 && !x) return cn_fail(CN_EINVAL, "%s: no input images", what);
+  const int units = (total + unit - 1) / unit;
+  const cn_slice slice = {g, first, n, total, units < g->size ? units : g->size};
+  int rc = cn_model_plan(m, n > 0 ? n : 1);
+  if (!rc && n > 0 && labels) rc = check_labels(m, labels, n, what);
+  if (rc) return rc;
+  /* The loss summed and the hits counted in image order, relayed like
+   * every other sum over the batch. */
+  double sums[2] = {0.0, 0.0};
+  const cn_pass p = pass_of(m, &slice);
+  if (n > 0) {
+    const float *logits = forward(m, x, n, 1, &slice);
+    cn_relay_in(&p, sums, sizeof sums);
+    cn_cross_entropy_sum(logits, n, m->outputs, labels, onehot, m->label_smoothing, total, &sums[0], NULL, m->grad[0]);
+    sums[1] += count_correct(logits, n, m->outputs, labels, onehot);
+    cn_relay_out(&p, sums, sizeof sums);
+    backward(m, n, &slice);
+  }
+  /* The last rank holding images has the whole batch's gradients; a rank
+   * without images also needs what the pass changed: batch norm's moving
+   * statistics and the dropout generator. */
+  const int root = slice.active - 1;
+  g->bcast(g, root, m->param_block + m->param_floats, sizeof(float) * m->param_floats);
+  g->bcast(g, root, sums, sizeof sums);
+  if (slice.active < g->size) {
+    g->bcast(g, root, m->param_block, sizeof(float) * m->param_floats);
+    g->bcast(g, root, &m->dropout_rng, sizeof m->dropout_rng);
+  }
+  const float value = (float)(sums[0] / total);
+  if (loss) *loss = value;
+  if (correct) *correct = (int)sums[1];
+  if (!isfinite(value))
+    return cn_fail(CN_EDIVERGED, "training diverged: the loss is %s; lower the learning rate",
+                   isnan(value) ? "NaN" : "infinite");
   return 0;
 }

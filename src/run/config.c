@@ -20,7 +20,8 @@ int cn_run_write_config(const char *dir, const cn_run_config *c) {
       {"model", c->model, 0}, {"dataset", c->dataset, 0}, {"data_dir", c->data_dir, 0},
       {"seed", NULL, (double)c->seed}, {"val_split", NULL, c->val_split}, {"n_train", NULL, c->n_train},
       {"n_val", NULL, c->n_val}, {"limit_train", NULL, c->limit_train}, {"limit_test", NULL, c->limit_test},
-      {"threads", NULL, c->threads}, {"precision", cn_precision_name(c->precision), 0}, {"batch", NULL, c->batch},
+      {"threads", NULL, c->threads},
+      {"processes", NULL, c->processes > 1 ? c->processes : 1}, {"precision", cn_precision_name(c->precision), 0}, {"batch", NULL, c->batch},
       {"epochs", NULL, c->epochs}, {"optimizer", c->optimizer, 0}, {"lr", NULL, c->lr}, {"loss", c->loss, 0},
       {"cnist_version", CN_VERSION, 0}, {"started", started, 0}};
   cn_run_json_add(o, fields, sizeof fields / sizeof fields[0]);

@@ -55,6 +55,7 @@ typedef struct {
   uint64_t seed;
   double val_split, lr;
   int n_train, n_val, threads, batch, epochs, limit_train, limit_test;
+  int processes; /* a batch split across this many processes (cnist/group.h); 0 or 1: one */
   cn_precision precision; /* fp32 where a run from before the option records none */
   /* The data by content (cn_imageset_fingerprint) and each set's image
    * count; "" and 0 in runs from before the record. */

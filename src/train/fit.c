@@ -1,6 +1,12 @@
 /* The fit loop: Keras `fit` with a fixed validation split, callbacks, a run
  * folder, exact resume from any batch, and a final evaluation of the best
- * weights on train, validation and test. */
+ * weights on train, validation and test.
+ *
+ * With a group (cnist/group.h) every rank runs this loop over the same
+ * batches, trains on its slice of each, and takes the same steps from the
+ * same gradients; each rank validates for itself (the same weights give
+ * the same figures, so the callbacks decide alike), and rank 0 alone
+ * writes the run folder and makes the final evaluation. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -71,6 +77,17 @@ typedef struct {
   cn_run_lock *lock; /* held while the run folder is written */
 } fit_state;
 
+/* This process writes the run folder: one alone, or rank 0 of a group. */
+static int writer(const fit_state *s) { return !s->opt->group || s->opt->group->rank == 0; }
+
+/* A group goes on only when every rank can: rc, or a failure when another
+ * rank failed (that rank says why). */
+static int agree(const fit_state *s, int rc) {
+  const cn_group *g = s->opt->group;
+  if (!g || !g->any(g, rc != CN_OK) || rc) return rc;
+  return cn_fail(CN_EINVAL, "another process of the group failed (its message says why); rank %d stops too", g->rank);
+}
+
 /* Runs `save` with the averaged weights in the model (when there is an
  * average), so that checkpoints and evaluations see those. */
 static void ema_in(fit_state *s) {
@@ -131,6 +148,7 @@ static int rng_parse(const char *hex, cn_rng *r) {
 enum { META_VALUES = 20 };
 
 static int save_state(fit_state *s) {
+  if (!writer(s)) return CN_OK;
   char v[META_VALUES][96];
   int k = 0;
   const char *meta[2 * META_VALUES + 1];
@@ -303,8 +321,12 @@ static int run_epoch(fit_state *s) {
   }
   double start = cn_now() - s->epoch_seconds, last_event = 0;
   double lr = cn_optim_lr(s->o);
+  const cn_group *g = s->opt->group;
+  const int unit = g ? cn_model_split_unit(s->m) : 1;
   for (int b = s->batch_done; b < s->batches; b++) {
-    if (s->opt->stop && *s->opt->stop) {
+    int stop = s->opt->stop && *s->opt->stop;
+    if (g) stop = g->any(g, stop); /* every rank stops at the same batch */
+    if (stop) {
       s->epoch_seconds = cn_now() - start;
       int rc = save_state(s);
       if (rc) return rc;
@@ -312,7 +334,16 @@ static int run_epoch(fit_state *s) {
                      s->epoch + 1, b, s->batches, s->dir);
     }
     int first = b * s->batch, n = s->n_train - first < s->batch ? s->n_train - first : s->batch;
-    if (s->aug) {
+    /* a group: this rank's slice [first + mine, first + mine + count) */
+    const int total = n;
+    int mine = 0;
+    if (g) {
+      cn_group_slice(total, unit, g->rank, g->size, &mine, &n);
+      first += mine;
+    }
+    if (n == 0) {
+      /* past a short batch's end: nothing to read */
+    } else if (s->aug) {
       int rc = cn_batch_fill_augmented(&s->ds->train, s->order + first, n, s->aug, s->seed, s->epoch,
                                        s->x, s->labels);
       if (rc) return rc;
@@ -333,7 +364,9 @@ static int run_epoch(fit_state *s) {
     }
     float loss = 0;
     int correct = 0;
-    int rc = cn_model_train_batch(s->m, s->x, s->onehot ? NULL : s->labels, s->onehot, n, &loss, &correct);
+    const int *labels = s->onehot ? NULL : s->labels;
+    int rc = g ? cn_model_train_slice(s->m, g, s->x, labels, s->onehot, mine, n, total, &loss, &correct)
+               : cn_model_train_batch(s->m, s->x, labels, s->onehot, n, &loss, &correct);
     if (rc == CN_EDIVERGED || (rc == CN_OK && !isfinite(loss)))
       return cn_fail(CN_EDIVERGED,
                      "the loss became %s at epoch %d, batch %d (learning rate %g); training stopped. The last "
@@ -343,9 +376,9 @@ static int run_epoch(fit_state *s) {
     if (rc) return rc;
     cn_optim_step(s->o);
     if (s->ema) cn_ema_update(s->ema);
-    s->loss_sum += (double)loss * n;
+    s->loss_sum += (double)loss * total;
     s->correct += correct;
-    s->seen += n;
+    s->seen += total;
     s->batch_done = b + 1;
     double now = cn_now();
     if (now - last_event >= 0.1 || b + 1 == s->batches) {
@@ -393,7 +426,7 @@ static int end_of_epoch_callbacks(fit_state *s) {
     s->ckpt.best = value;
     s->best_epoch = e;
     ema_in(s);
-    int rc = cn_checkpoint_save(path, s->m, NULL, dataset_meta);
+    int rc = writer(s) ? cn_checkpoint_save(path, s->m, NULL, dataset_meta) : CN_OK;
     ema_out(s);
     if (rc) return rc;
   } else {
@@ -410,10 +443,10 @@ static int end_of_epoch_callbacks(fit_state *s) {
       path_in(s, CN_RUN_EARLY_BEST, path, sizeof path);
       if (improved) {
         ema_in(s);
-        int rc = cn_checkpoint_save(path, s->m, NULL, dataset_meta);
+        int rc = writer(s) ? cn_checkpoint_save(path, s->m, NULL, dataset_meta) : CN_OK;
         ema_out(s);
         if (rc) return rc;
-      } else if (s->stopped) {
+      } else if (s->stopped && writer(s)) { /* the run ends: only the final evaluation uses them */
         message(s, "Restoring model weights from the end of the best epoch: %d.", s->early.best_epoch + 1);
         int rc = cn_checkpoint_restore(path, s->m, NULL, NULL);
         if (rc) return rc;
@@ -444,7 +477,7 @@ static int open_resumed(fit_state *s, cn_run_config *cfg) {
   if (stat(opt->run_dir, &st) != 0 || !S_ISDIR(st.st_mode))
     return cn_fail(CN_ENOTFOUND, "%s: no run folder there to resume", opt->run_dir);
   snprintf(s->dir, sizeof s->dir, "%s", opt->run_dir);
-  int rc = cn_run_lock_take(s->dir, &s->lock);
+  int rc = writer(s) ? cn_run_lock_take(s->dir, &s->lock) : CN_OK;
   if (!rc) rc = cn_run_read_config(s->dir, cfg);
   char path[4200];
   path_in(s, CN_RUN_MODEL, path, sizeof path);
@@ -474,7 +507,7 @@ static int continue_resumed(fit_state *s, cn_run_config *cfg) {
   if (s->epoch == s->spec.train.epochs && evaluated)
     return cn_fail(CN_EINVAL, "%s had finished (%d of %d epochs; %s holds its evaluation): extend it with --epochs "
                    "N (more than %d)", s->dir, s->epoch, s->spec.train.epochs, path, s->epoch);
-  if (s->spec.train.epochs == cfg->epochs) return CN_OK;
+  if (s->spec.train.epochs == cfg->epochs || !writer(s)) return CN_OK;
   /* The shorter run's evaluation no longer describes this one. */
   if (evaluated && unlink(path) != 0) return cn_fail(CN_EIO, "%s: cannot remove: %s", path, strerror(errno));
   char *text = cn_spec_write(&s->spec);
@@ -545,6 +578,9 @@ static int setup(fit_state *s, const cn_spec *spec) {
   int limit_train = opt->resume ? cfg.limit_train : opt->limit_train;
   int limit_test = opt->resume ? cfg.limit_test : opt->limit_test;
   cn_precision precision = opt->resume ? cfg.precision : opt->precision;
+  if (opt->group && precision != CN_PRECISION_FP32)
+    return cn_fail(CN_EINVAL, "a batch split across processes trains in fp32 only (bf16 would not give one process's "
+                   "sums)");
   if (opt->threads > 0) cn_set_threads(opt->threads);
 
   int n_use = limit_train > 0 && limit_train < s->ds->train.n ? limit_train : s->ds->train.n;
@@ -568,6 +604,13 @@ static int setup(fit_state *s, const cn_spec *spec) {
 
   if ((rc = cn_model_new(&s->spec, seed, &s->m))) return rc;
   if ((rc = cn_model_set_precision(s->m, precision))) return rc;
+  if (opt->group) {
+    const int unit = cn_model_split_unit(s->m), units = (s->batch + unit - 1) / unit;
+    if (opt->group->size > units)
+      return cn_fail(CN_EINVAL, "%d processes for batches of %d images: the processes split a batch in whole chunks "
+                     "of %d images (the model's weight-gradient chunk), so at most %d can share one; start fewer "
+                     "or train with a larger --batch", opt->group->size, s->batch, unit, units);
+  }
   int count;
   cn_tensor_ref *tensors = cn_model_tensors(s->m, &count);
   if ((rc = cn_optim_new(&s->spec.train.optim, tensors, count, &s->o))) return rc;
@@ -640,6 +683,8 @@ static int setup(fit_state *s, const cn_spec *spec) {
     for (int k = 2; stat(s->dir, &st) == 0; k++)
       snprintf(s->dir, sizeof s->dir, "runs/%s-%s-%d", s->spec.name[0] ? s->spec.name : "model", stamp, k);
   }
+  s->epoch_shuffle = s->shuffle;
+  if (!writer(s)) return CN_OK;
   if ((rc = cn_mkdirs(s->dir)) || (rc = cn_run_lock_take(s->dir, &s->lock)) || (rc = cn_run_check_new(s->dir, s->lock)))
     return rc;
   char path[4200];
@@ -660,6 +705,7 @@ static int setup(fit_state *s, const cn_spec *spec) {
   cfg.n_train = s->n_train;
   cfg.n_val = s->n_val;
   cfg.threads = cn_get_threads();
+  cfg.processes = opt->group ? opt->group->size : 1;
   cfg.batch = s->batch;
   cfg.epochs = s->spec.train.epochs;
   cfg.limit_train = limit_train;
@@ -672,7 +718,6 @@ static int setup(fit_state *s, const cn_spec *spec) {
   if ((rc = cn_run_write_config(s->dir, &cfg))) return rc;
   if ((rc = cn_run_write_history(s->dir, s->history, 0))) return rc;
   /* A run always holds a checkpoint it can resume from. */
-  s->epoch_shuffle = s->shuffle;
   return save_state(s);
 }
 
@@ -721,18 +766,21 @@ int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt,
   s.opt = opt;
   s.ds = ds;
   memset(out, 0, sizeof *out);
-  int rc = setup(&s, spec);
+  int rc = agree(&s, setup(&s, spec));
   while (!rc && !s.stopped && s.epoch < s.spec.train.epochs) {
     rc = run_epoch(&s);
     if (!rc) rc = end_of_epoch_callbacks(&s);
-    if (rc) break;
-    s.epoch++;
-    s.batch_done = 0;
-    s.epoch_shuffle = s.shuffle; /* the next epoch starts from here */
-    rc = cn_run_write_history(s.dir, s.history, s.epoch);
-    if (!rc) rc = save_state(&s);
+    if (!rc) {
+      s.epoch++;
+      s.batch_done = 0;
+      s.epoch_shuffle = s.shuffle; /* the next epoch starts from here */
+      rc = writer(&s) ? cn_run_write_history(s.dir, s.history, s.epoch) : CN_OK;
+      if (!rc) rc = save_state(&s);
+    }
+    rc = agree(&s, rc);
   }
-  if (!rc) rc = final_evaluation(&s, out);
+  if (!rc && writer(&s)) rc = final_evaluation(&s, out);
+  if (!rc && !writer(&s)) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
   if (rc) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
   cn_run_lock_release(s.lock);
   cn_augmenter_free(s.aug);

@@ -37,7 +37,7 @@ static inline int one_layer_open(one_layer *t, const cn_spec *spec, int n) {
   t->y = calloc((size_t)n * t->l->out_size, sizeof(float));
   t->dy = calloc((size_t)n * t->l->out_size, sizeof(float));
   t->dx = calloc((size_t)n * t->l->in_size, sizeof(float));
-  t->pass = (cn_pass){t->m->planned_threads, t->m->work, cn_model_rng(t->m), t->m->precision};
+  t->pass = (cn_pass){t->m->planned_threads, t->m->work, cn_model_rng(t->m), t->m->precision, NULL};
   return 0;
 }
 

@@ -6,7 +6,9 @@
  * var <- momentum*var + (1-momentum)*batch_var*m/(m-1), the unbiased
  * variance of the m values, as PyTorch and tf.keras's fused kernel (the one
  * Keras 2 uses after Conv2D) do. Inference uses the moving statistics.
- * Threads take whole channels, so every sum has one fixed order.
+ * Threads take whole channels, so every sum has one fixed order. A batch
+ * split across processes (layer.h) relays those sums rank to rank in the
+ * same order, and shares them, since every rank normalises with them.
  *
  * When the model fuses a following relu into it (l->act, see model.c),
  * the output is relu'd as it is written and the incoming gradient masked
@@ -19,11 +21,13 @@
 
 static size_t bn_params(const cn_layer *l) { return 4 * (size_t)l->in.c; }
 
-/* The batch mean and 1/sqrt(var + eps) per channel, for backward. */
+/* The batch mean and 1/sqrt(var + eps) per channel, for backward; then
+ * room for two sums per channel in double, which a split batch relays. */
 static size_t bn_state(const cn_layer *l, int max_batch) {
   (void)max_batch;
-  return 2 * cn_round_floats((size_t)l->in.c);
+  return 2 * cn_round_floats((size_t)l->in.c) + 4 * cn_round_floats((size_t)l->in.c);
 }
+static double *relayed_sums(const cn_layer *l) { return (double *)(void *)(l->state + 2 * cn_round_floats((size_t)l->in.c)); }
 
 static void bn_init(cn_layer *l, cn_rng *rng) {
   (void)rng;
@@ -245,15 +249,178 @@ static void bn_backward_part(void *ctx, int t, int nt) {
   }
 }
 
+/* ---- a batch split across processes: the same sums in the same order,
+ * each relayed and shared before the next step needs it ---- */
+
+/* Channel c of image i: S values, `stride` apart when S == 1 (features
+ * side by side), else contiguous. */
+static const float *plane(const float *t, const cn_layer *l, int i, int c) {
+  const int C = l->in.c, S = l->in.h * l->in.w;
+  return t + (size_t)i * C * S + (size_t)c * S;
+}
+
+/* sums[c] (+)= the images' sums of channel c (pass 0), or of its squared
+ * deviations from the mean (pass 1), as batch_stats and
+ * bn_forward_features add them; channels [lo, hi). */
+typedef struct {
+  const cn_job *j;
+  int pass, relayed;
+} bn_split_job;
+
+static void split_stats_part(void *ctx, int t, int nt) {
+  const bn_split_job *sj = ctx;
+  const cn_layer *l = sj->j->l;
+  const int S = l->in.h * l->in.w, n = sj->j->n;
+  const double m = (double)cn_pass_total(sj->j->p, n) * S;
+  double *sum = relayed_sums(l), *ss = sum + l->in.c;
+  int lo, hi;
+  cn_split(l->in.c, t, nt, &lo, &hi);
+  for (int c = lo; c < hi; c++) {
+    if (sj->pass == 0) {
+      if (!sj->relayed) sum[c] = 0.0;
+      for (int i = 0; i < n; i++) sum[c] += S == 1 ? (double)*plane(sj->j->x, l, i, c) : cn_sum(plane(sj->j->x, l, i, c), S);
+    } else {
+      if (!sj->relayed) ss[c] = 0.0;
+      const float mu = (float)(sum[c] / m);
+      for (int i = 0; i < n; i++) {
+        const float *xc = plane(sj->j->x, l, i, c);
+        if (S == 1) {
+          const float d = *xc - mu;
+          ss[c] += (double)(d * d);
+        } else {
+          ss[c] += cn_sum_sq_dev(xc, S, mu);
+        }
+      }
+    }
+  }
+}
+
+/* The statistics from the shared sums, the moving averages, and this
+ * rank's images normalised; channels [lo, hi). */
+static void split_normalise_part(void *ctx, int t, int nt) {
+  const cn_job *j = ctx;
+  cn_layer *l = j->l;
+  const int C = l->in.c, S = l->in.h * l->in.w;
+  const double m = (double)cn_pass_total(j->p, j->n) * S;
+  const double *sum = relayed_sums(l), *ss = sum + C;
+  float *mean = l->state, *istd = l->state + cn_round_floats((size_t)C);
+  const float momentum = l->s.momentum;
+  int lo, hi;
+  cn_split(C, t, nt, &lo, &hi);
+  for (int c = lo; c < hi; c++) {
+    const double mu = sum[c] / m, var = ss[c] / m;
+    mean[c] = (float)mu;
+    istd[c] = (float)(1.0 / sqrt(var + l->s.epsilon));
+    l->run_mean[c] = momentum * l->run_mean[c] + (1.0f - momentum) * (float)mu;
+    l->run_var[c] = momentum * l->run_var[c] + (1.0f - momentum) * (float)(m > 1 ? var * m / (m - 1) : var);
+    const float scale = l->w[c] * istd[c], shift = l->b[c] - (float)mu * scale;
+    for (int i = 0; i < j->n; i++) {
+      const float *xc = plane(j->x, l, i, c);
+      float *yc = (float *)plane(j->y, l, i, c);
+      const size_t step = S == 1 ? (size_t)C : 1;
+      for (int q = 0; q < S; q++) yc[q * step] = bn_out(xc[q * step] * scale + shift, l->act == CN_ACT_RELU);
+    }
+  }
+}
+
+static void bn_forward_split(const cn_job *j) {
+  const size_t bytes = sizeof(double) * (size_t)j->l->in.c;
+  double *sum = relayed_sums(j->l), *ss = sum + j->l->in.c;
+  const int nt = bn_threads(j->l, j->n, j->p);
+  bn_split_job sj = {j, 0, cn_relay_in(j->p, sum, bytes)};
+  cn_parallel(nt, split_stats_part, &sj);
+  cn_relay_out(j->p, sum, bytes);
+  cn_relay_share(j->p, sum, bytes);
+  sj = (bn_split_job){j, 1, cn_relay_in(j->p, ss, bytes)};
+  cn_parallel(nt, split_stats_part, &sj);
+  cn_relay_out(j->p, ss, bytes);
+  cn_relay_share(j->p, ss, bytes);
+  cn_parallel(nt, split_normalise_part, (void *)j);
+}
+
+/* dy masked by the fused relu, and sum dy and sum dy * (x - mean) per
+ * channel added to the relayed sums (float, as bn_backward_part and
+ * bn_backward_features add them); channels [lo, hi). */
+static void split_gradient_sums_part(void *ctx, int t, int nt) {
+  const bn_split_job *sj = ctx;
+  const cn_job *j = sj->j;
+  const cn_layer *l = j->l;
+  const int C = l->in.c, S = l->in.h * l->in.w;
+  float *sums = (float *)(void *)relayed_sums(l), *sum_dy = sums, *sum_dy_dev = sums + C;
+  const float *mean = l->state;
+  int lo, hi;
+  cn_split(C, t, nt, &lo, &hi);
+  for (int c = lo; c < hi; c++) {
+    if (!sj->relayed) sum_dy[c] = sum_dy_dev[c] = 0.0f;
+    for (int i = 0; i < j->n; i++) {
+      float *dc = (float *)plane(j->dy, l, i, c);
+      const float *yc = plane(j->y, l, i, c), *xc = plane(j->x, l, i, c);
+      if (S == 1) {
+        cn_act_backward_span(l->act, yc, dc, 1);
+        sum_dy[c] += *dc;
+        sum_dy_dev[c] += *dc * (*xc - mean[c]);
+      } else {
+        float s, d;
+        plane_sums(dc, yc, xc, S, mean[c], l->act == CN_ACT_RELU, &s, &d);
+        sum_dy[c] += s;
+        sum_dy_dev[c] += d;
+      }
+    }
+  }
+}
+
+/* The parameter gradients and dx from the shared sums; channels [lo, hi). */
+static void split_gradient_part(void *ctx, int t, int nt) {
+  const cn_job *j = ctx;
+  cn_layer *l = j->l;
+  const int C = l->in.c, S = l->in.h * l->in.w;
+  const float m = (float)cn_pass_total(j->p, j->n) * (float)S;
+  const float *sums = (const float *)(const void *)relayed_sums(l), *mean = l->state;
+  const float *istd = l->state + cn_round_floats((size_t)C);
+  int lo, hi;
+  cn_split(C, t, nt, &lo, &hi);
+  for (int c = lo; c < hi; c++) {
+    const float sum_dy = sums[c], sum_dy_xhat = sums[C + c] * istd[c];
+    l->dw[c] = sum_dy_xhat;
+    l->db[c] = sum_dy;
+    if (!j->dx) continue;
+    const float k = l->w[c] * istd[c] / m, slope = istd[c] * sum_dy_xhat;
+    const size_t step = S == 1 ? (size_t)C : 1;
+    for (int i = 0; i < j->n; i++) {
+      const float *xc = plane(j->x, l, i, c), *dc = plane(j->dy, l, i, c);
+      float *dxc = (float *)plane(j->dx, l, i, c);
+      for (int q = 0; q < S; q++)
+        dxc[q * step] = k * (m * dc[q * step] - sum_dy - (xc[q * step] - mean[c]) * slope);
+    }
+  }
+}
+
+static void bn_backward_split(const cn_job *j) {
+  const size_t bytes = 2 * sizeof(float) * (size_t)j->l->in.c;
+  float *sums = (float *)(void *)relayed_sums(j->l);
+  const int nt = bn_threads(j->l, j->n, j->p);
+  bn_split_job sj = {j, 0, cn_relay_in(j->p, sums, bytes)};
+  cn_parallel(nt, split_gradient_sums_part, &sj);
+  cn_relay_out(j->p, sums, bytes);
+  cn_relay_share(j->p, sums, bytes);
+  cn_parallel(nt, split_gradient_part, (void *)j);
+}
+
 static void bn_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
-  cn_parallel(bn_threads(l, n, p), bn_forward_part, &j);
+  if (training && p->slice)
+    bn_forward_split(&j);
+  else
+    cn_parallel(bn_threads(l, n, p), bn_forward_part, &j);
 }
 
 static void bn_backward(cn_layer *l, const float *x, const float *y, float *dy, float *dx, int n,
                         const cn_pass *p) {
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  cn_parallel(bn_threads(l, n, p), bn_backward_part, &j);
+  if (p->slice)
+    bn_backward_split(&j);
+  else
+    cn_parallel(bn_threads(l, n, p), bn_backward_part, &j);
 }
 
 const cn_layer_ops cn_batchnorm_ops = {bn_params, bn_state, cn_layer_no_work, bn_init, bn_forward, bn_backward};

@@ -37,6 +37,10 @@ cn_conv_geo cn_conv_geometry(const cn_layer *l);
 
 /* Scratch floats one thread needs for one image (need_dx: the backward pass
  * computes the input gradient). */
+/* Images per chunk of this layer's weight gradient at this precision: a
+ * batch split across processes splits in multiples of it. */
+int cn_conv_split_unit(const cn_layer *l, cn_precision precision);
+
 size_t cn_conv1_work_floats(const cn_conv_geo *g, int need_dx);
 /* Floats of the flipped weights the input gradient uses. */
 size_t cn_conv1_flipped_floats(const cn_conv_geo *g);

@@ -10,7 +10,8 @@
  * Threads take whole images. Weight gradients are summed per fixed chunk of
  * images (CONV_GRAD_CHUNK, or CN_WINO_MAX_IMAGES for Winograd), then the
  * chunks in order; with gemm.h's fixed summation order the result does not
- * depend on the thread count. */
+ * depend on the thread count, and a batch split across processes in whole
+ * chunks (cn_conv_split_unit) relays the chunks' sum on in that order. */
 #include <string.h>
 
 #include "engine/layers/conv.h"
@@ -140,14 +141,16 @@ static size_t partial_floats(const cn_conv_geo *g) {
   return cn_round_floats((direct > wino ? direct : wino) + (size_t)g->f);
 }
 
-/* The work block: every thread's scratch, the chunk partials, the flipped
- * weights (stride 1), Winograd's transformed weights (forward, then input
+/* The work block: every thread's scratch, the chunk partials, the sum
+ * relayed from the rank before (a split batch), the flipped weights
+ * (stride 1), Winograd's transformed weights (forward, then input
  * gradient). */
 static float *thread_work(const cn_pass *p, const cn_conv_geo *g, int t) { return p->work + (size_t)t * per_thread(g); }
 static float *partials_of(const cn_pass *p, const cn_conv_geo *g) { return thread_work(p, g, p->threads); }
-static float *flipped_of(const cn_pass *p, const cn_conv_geo *g, int n) {
+static float *relayed_of(const cn_pass *p, const cn_conv_geo *g, int n) {
   return partials_of(p, g) + (size_t)chunks(n) * partial_floats(g);
 }
+static float *flipped_of(const cn_pass *p, const cn_conv_geo *g, int n) { return relayed_of(p, g, n) + partial_floats(g); }
 static size_t flipped_floats(const cn_conv_geo *g) {
   return dx_by_flipped_conv(g) ? cn_round_floats(cn_conv1_flipped_floats(g)) : 0;
 }
@@ -161,7 +164,7 @@ static float *dcol_of(const cn_pass *p, const cn_conv_geo *g, int t) {
 
 static size_t conv_work(const cn_layer *l, int max_batch, int threads) {
   cn_conv_geo g = cn_conv_geometry(l);
-  return (size_t)threads * per_thread(&g) + (size_t)chunks(max_batch) * partial_floats(&g) + flipped_floats(&g) +
+  return (size_t)threads * per_thread(&g) + (size_t)(chunks(max_batch) + 1) * partial_floats(&g) + flipped_floats(&g) +
          (cn_wino_fits(&g) ? 2 * cn_round_floats(cn_wino_weights_floats(&g)) : 0);
 }
 
@@ -304,46 +307,59 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   }
 }
 
-/* Winograd: the chunk partials dU and db summed into chunk 0's, chunk 0
- * first; floats [lo, hi) of them. */
+/* The sum of the chunk partials: acc, which is chunk 0's partial (from =
+ * 1) or the sum relayed from the rank before (from = 0), collects chunks
+ * [from, chunks) in order. */
+typedef struct {
+  const cn_job *j;
+  float *acc;
+  int from;
+} conv_sum;
+
+/* Winograd: the chunk partials dU and db summed into acc; floats [lo, hi)
+ * of them. */
 static void wino_reduce_part(void *ctx, int t, int nt) {
-  const cn_job *j = ctx;
+  const conv_sum *sum = ctx;
+  const cn_job *j = sum->j;
   const cn_conv_geo g = cn_conv_geometry(j->l);
   const size_t stride = partial_floats(&g);
-  float *restrict part = partials_of(j->p, &g);
+  const float *part = partials_of(j->p, &g);
+  float *restrict acc = sum->acc;
   const int nchunks = chunks_of(j->n, chunk_size(&g, j->p)), total = (int)(partial_weights(&g, 1) + (size_t)g.f);
   int lo, hi;
   cn_split(total, t, nt, &lo, &hi);
-  for (int c = 1; c < nchunks; c++) {
+  for (int c = sum->from; c < nchunks; c++) {
     const float *restrict pc = part + (size_t)c * stride;
-    for (int q = lo; q < hi; q++) part[q] += pc[q];
+    for (int q = lo; q < hi; q++) acc[q] += pc[q];
   }
 }
 
 /* Winograd: dW [f, k] = G^T dU G of the summed dU, and db; filters [lo, hi). */
 static void wino_gradient_part(void *ctx, int t, int nt) {
-  const cn_job *j = ctx;
+  const conv_sum *sum = ctx;
+  const cn_job *j = sum->j;
   const cn_conv_geo g = cn_conv_geometry(j->l);
-  const float *du = partials_of(j->p, &g), *db = du + partial_weights(&g, 1);
+  const float *du = sum->acc, *db = du + partial_weights(&g, 1);
   int lo, hi;
   cn_split(g.f, t, nt, &lo, &hi);
   cn_wino_weight_gradient(&g, du, lo, hi, j->l->dw);
   for (int f = lo; f < hi; f++) j->l->db[f] = db[f];
 }
 
-/* dW [f, k] = the sum of the chunk partials dWt [k, f], chunk 0 first, and
- * db likewise; rows k in [lo, hi). */
+/* dW [f, k] = the sum of the chunk partials dWt [k, f] into acc, and db
+ * likewise; rows k in [lo, hi). */
 static void conv_reduce_part(void *ctx, int t, int nt) {
-  const cn_job *j = ctx;
+  const conv_sum *sum = ctx;
+  const cn_job *j = sum->j;
   const cn_conv_geo g = cn_conv_geometry(j->l);
   const size_t stride = partial_floats(&g);
-  float *part = partials_of(j->p, &g);
+  const float *part = partials_of(j->p, &g);
   const int nchunks = chunks(j->n);
   int lo, hi;
   cn_split(g.k + 1, t, nt, &lo, &hi); /* row k = g.k is the bias */
   for (int k = lo; k < hi; k++) {
-    float *restrict row = part + (size_t)k * g.f; /* chunk 0's row collects the others */
-    for (int c = 1; c < nchunks; c++) {
+    float *restrict row = sum->acc + (size_t)k * g.f;
+    for (int c = sum->from; c < nchunks; c++) {
       const float *restrict pc = part + (size_t)c * stride + (size_t)k * g.f;
       for (int f = 0; f < g.f; f++) row[f] += pc[f];
     }
@@ -365,12 +381,23 @@ static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy
     cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
   cn_parallel(conv_threads(&g, n, chunks_of(n, chunk_size(&g, p)), p), conv_backward_part, &j);
-  if (winograd(&g, p)) {
-    cn_parallel(conv_threads(&g, n, g.f, p), wino_reduce_part, &j);
-    cn_parallel(conv_threads(&g, n, g.f, p), wino_gradient_part, &j);
+  const int wino = winograd(&g, p);
+  const size_t bytes = sizeof(float) * (partial_weights(&g, wino) + (size_t)g.f);
+  conv_sum sum = {&j, partials_of(p, &g), 1};
+  if (cn_relay_in(p, relayed_of(p, &g, n), bytes)) sum = (conv_sum){&j, relayed_of(p, &g, n), 0};
+  if (wino) {
+    cn_parallel(conv_threads(&g, n, g.f, p), wino_reduce_part, &sum);
+    cn_relay_out(p, sum.acc, bytes);
+    cn_parallel(conv_threads(&g, n, g.f, p), wino_gradient_part, &sum);
   } else {
-    cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &j);
+    cn_parallel(conv_threads(&g, n, g.k + 1, p), conv_reduce_part, &sum);
+    cn_relay_out(p, sum.acc, bytes);
   }
+}
+
+int cn_conv_split_unit(const cn_layer *l, cn_precision precision) {
+  const cn_conv_geo g = cn_conv_geometry(l);
+  return precision == CN_PRECISION_FP32 && cn_wino_fits(&g) ? CN_WINO_MAX_IMAGES : CONV_GRAD_CHUNK;
 }
 
 const cn_layer_ops cn_conv2d_ops = {conv_params, cn_layer_no_state, conv_work, conv_init, conv_forward,

@@ -2,7 +2,9 @@
  * stores it. Threads split the columns of each product (output units for
  * y, inputs for dW and dx) in whole GEMM panels; each value is summed in
  * one fixed order (gemm.h), so the result does not depend on the batch
- * size or the thread count. */
+ * size or the thread count. The weight gradient sums over the images in
+ * order, one chain of multiply-adds per weight, so a batch split across
+ * processes continues the chain the rank before relayed (layer.h). */
 #include "engine/gemm.h"
 #include "engine/layer.h"
 
@@ -80,7 +82,8 @@ static void dense_forward(cn_layer *l, const float *x, float *y, int n, int trai
   if (l->act != CN_ACT_RELU) cn_act_forward(l->act, y, n, l->out);
 }
 
-/* dW[:, lo:hi] = dy^T . x[:, lo:hi]; dx[:, lo:hi] = dy . W[:, lo:hi] */
+/* dW[:, lo:hi] (+)= dy^T . x[:, lo:hi] (adding to the relayed sum when
+ * j->training is 1 here); dx[:, lo:hi] = dy . W[:, lo:hi] */
 static void dense_backward_part(void *ctx, int t, int nt) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
@@ -89,7 +92,7 @@ static void dense_backward_part(void *ctx, int t, int nt) {
   int lo, hi;
   split_columns(in, t, nt, j->p->precision, &lo, &hi);
   if (hi <= lo) return;
-  gemm(out, hi - lo, n, cn_mat(j->dy, 1, out), cn_mat(j->x + lo, in, 1), l->dw + lo, in, 0, NULL,
+  gemm(out, hi - lo, n, cn_mat(j->dy, 1, out), cn_mat(j->x + lo, in, 1), l->dw + lo, in, j->training, NULL,
        scratch_of(j->p, t));
   if (j->dx)
     gemm(n, hi - lo, out, cn_mat(j->dy, out, 1), cn_mat(l->w + lo, in, 1), j->dx + lo, in, 0, NULL,
@@ -101,14 +104,19 @@ static void dense_backward(cn_layer *l, const float *x, const float *y, float *d
                            const cn_pass *p) {
   const int out = l->out_size;
   cn_act_backward(l->act, y, dy, n, l->out);
+  const size_t w_bytes = sizeof(float) * (size_t)out * l->in_size, b_bytes = sizeof(float) * (size_t)out;
   float *restrict db = l->db;
-  for (int o = 0; o < out; o++) db[o] = 0.0f;
+  if (!cn_relay_in(p, db, b_bytes))
+    for (int o = 0; o < out; o++) db[o] = 0.0f;
   for (int i = 0; i < n; i++) {
     const float *restrict di = dy + (size_t)i * out;
     for (int o = 0; o < out; o++) db[o] += di[o];
   }
-  cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
+  cn_relay_out(p, db, b_bytes);
+  const int relayed = cn_relay_in(p, l->dw, w_bytes);
+  cn_job j = {l, x, (float *)y, dy, dx, n, relayed, p};
   cn_parallel(dense_threads(l, n, p), dense_backward_part, &j);
+  cn_relay_out(p, l->dw, w_bytes);
 }
 
 const cn_layer_ops cn_dense_ops = {dense_params, cn_layer_no_state, dense_work, dense_init, dense_forward,

@@ -1,0 +1,67 @@
+/* What the MPI tests compare of two run folders' files, and how often a
+ * message came (once per rank for a refusal). Needs cli_run.h first, and
+ * _GNU_SOURCE defined before any header (memrchr, memmem). */
+#ifndef CN_TESTS_CLI_MPI_FILES_H
+#define CN_TESTS_CLI_MPI_FILES_H
+
+#include <string.h>
+
+enum { WHOLE, NO_SECONDS, NO_STARTED, TENSORS };
+
+/* What of a file must match: all its bytes (WHOLE); history.csv without
+ * its last column, the epoch's seconds (NO_SECONDS); config.json without
+ * the "started" and "processes" lines (NO_STARTED); a checkpoint's
+ * tensors, after its header, whose metadata holds the training time
+ * (TENSORS). */
+static const char *contents(const char *path, int what, size_t *n) {
+  static char buf[2][1 << 22];
+  static int which;
+  char *out = buf[which ^= 1];
+  FILE *f = fopen(path, "rb");
+  size_t size = f ? fread(out, 1, sizeof buf[0] - 1, f) : 0;
+  if (f) fclose(f);
+  out[size] = '\0';
+  if (what == TENSORS) {
+    unsigned long long header = 0;
+    for (int i = 7; size >= 8 && i >= 0; i--) header = header << 8 | (unsigned char)out[i];
+    *n = size >= 8 + header ? size - 8 - header : 0;
+    return out + (size >= 8 + header ? 8 + header : 0);
+  }
+  if (what == WHOLE) {
+    *n = size;
+    return out;
+  }
+  size_t k = 0;
+  for (char *line = out; *line;) {
+    char *end = strchr(line, '\n');
+    if (!end) end = line + strlen(line);
+    char *keep = end, *comma = memrchr(line, ',', (size_t)(end - line));
+    if (what == NO_SECONDS && comma) keep = comma;
+    if (what == NO_STARTED && (memmem(line, (size_t)(end - line), "\"started\"", 9) ||
+                               memmem(line, (size_t)(end - line), "\"processes\"", 11)))
+      keep = line;
+    memmove(out + k, line, (size_t)(keep - line));
+    k += (size_t)(keep - line);
+    out[k++] = '\n';
+    line = *end ? end + 1 : end;
+  }
+  *n = k;
+  return out;
+}
+
+static int same(const char *a, const char *b, int what) {
+  size_t na, nb;
+  const char *x = contents(a, what, &na), *y = contents(b, what, &nb);
+  int equal = na > 0 && na == nb && !memcmp(x, y, na);
+  if (!equal) fprintf(stderr, "%s and %s differ\n", a, b);
+  return equal;
+}
+
+/* How many times the output holds needle: once per rank for a refusal. */
+static int count(const char *needle) {
+  int n = 0;
+  for (const char *p = cli_output; (p = strstr(p, needle)); p++) n++;
+  return n;
+}
+
+#endif

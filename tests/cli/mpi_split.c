@@ -1,0 +1,92 @@
+/* `mpirun -np N cnist train MODEL` without --seeds: the ranks split every
+ * batch of one run, and the run folder is the one-process run's, byte for
+ * byte (the seconds and the process count aside), at N = 1, 2 and 3, for
+ * a dense model, LeNet and a batch-norm + dropout model; a run goes on
+ * from one N to another under --resume with the same bits; bad use is
+ * refused by every rank. Built only when MPI is compiled in
+ * (tests/cli/mpi.cmake). */
+#define _GNU_SOURCE /* memrchr, memmem */
+#include <stdlib.h>
+
+#include "cli/cli_run.h"
+#include "cli/mpi_files.h"
+
+#define TMP CN_TEST_TMP
+#define MPIRUN CN_MPIEXEC " --allow-run-as-root --oversubscribe -np "
+/* 576 images, 10% held out: 518 trained, so each epoch ends in a batch of
+ * 6, a single chunk, and the ranks past it hold no images. */
+#define DATA "--data '" CN_TEST_DATA_DIR "/mnist' --limit-train 576 --val-split 0.1 --limit-test 300 --threads 1 --quiet"
+
+static const struct {
+  const char *name;
+  int what;
+} files[] = {{"best.safetensors", WHOLE},  {"test_probs.bin", WHOLE},      {"model.model", WHOLE},
+             {"history.csv", NO_SECONDS}, {"config.json", NO_STARTED}, {"last.safetensors", TENSORS}};
+
+/* resumed: b's best.safetensors was saved before a resume extended its
+ * epochs, so its header's model file says fewer: the tensors must match. */
+static int same_folders(const char *a, const char *b, int resumed) {
+  int ok = 1;
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    char x[1024], y[1024];
+    snprintf(x, sizeof x, "%s/%s", a, files[f].name);
+    snprintf(y, sizeof y, "%s/%s", b, files[f].name);
+    ok &= same(x, y, resumed && !strcmp(files[f].name, "best.safetensors") ? TENSORS : files[f].what);
+  }
+  return ok;
+}
+
+static void test_same_bits(const char *model, const char *extra) {
+  char args[2048], one[512];
+  snprintf(one, sizeof one, TMP "/%s-one", model);
+  snprintf(args, sizeof args, "train %s " DATA " %s --run-dir '%s'", model, extra, one);
+  CHECK_MSG(cli_run_shell("", args) == 0, "%s:\n%s", model, cli_output);
+  for (int np = 1; np <= 3; np++) {
+    char prefix[256], dir[512];
+    snprintf(prefix, sizeof prefix, MPIRUN "%d ", np);
+    snprintf(dir, sizeof dir, TMP "/%s-np%d", model, np);
+    snprintf(args, sizeof args, "train %s " DATA " %s --run-dir '%s'", model, extra, dir);
+    CHECK_MSG(cli_run_shell(prefix, args) == 0, "%s np %d:\n%s", model, np, cli_output);
+    CHECK_MSG(same_folders(one, dir, 0), "%s np %d", model, np);
+    char config[600], want[64];
+    snprintf(config, sizeof config, "%s/config.json", dir);
+    snprintf(want, sizeof want, "\"processes\":\t%d", np);
+    CHECK_MSG(cli_file_has(config, want), "%s lacks %s", config, want);
+  }
+}
+
+/* Two epochs at 2 processes, the third resumed at 3, the fourth by one
+ * process: the one-process four-epoch run. */
+static void test_resume_across_n(void) {
+  const char *base = "train custom2 " DATA " --run-dir '" TMP "/resume-one' --epochs 4";
+  CHECK(cli_run_shell("", base) == 0);
+  CHECK(cli_run_shell(MPIRUN "2 ", "train custom2 " DATA " --run-dir '" TMP "/resume' --epochs 2") == 0);
+  CHECK_MSG(cli_run_shell(MPIRUN "3 ", "train --resume '" TMP "/resume' --epochs 3 --quiet") == 0, "%s", cli_output);
+  CHECK_MSG(cli_run_shell("", "train --resume '" TMP "/resume' --epochs 4 --quiet") == 0, "%s", cli_output);
+  CHECK(same_folders(TMP "/resume-one", TMP "/resume", 1));
+}
+
+static void test_bad_use(void) {
+  /* mlp splits in chunks of 4 images: a batch of 8 is two */
+  CHECK(cli_run_shell(MPIRUN "3 ", "train mlp " DATA " --batch 8 --run-dir '" TMP "/bad'") == 1);
+  CHECK(count("3 processes for batches of 8 images: the processes split a batch in whole chunks of 4 images") == 3);
+  CHECK(cli_run_shell(MPIRUN "2 ", "train mlp " DATA " --precision bf16 --run-dir '" TMP "/bad'") != 0);
+  /* the run folder exists: rank 0's refusal stops rank 1 too */
+  CHECK(cli_run_shell(MPIRUN "2 ", "train mlp " DATA " --run-dir '" TMP "/mlp-one'") == 1);
+  CHECK(cli_output_has(TMP "/mlp-one"));
+  CHECK(cli_output_has("another process of the group failed (its message says why); rank 1 stops too"));
+}
+
+int main(void) {
+  if (system("rm -rf '" TMP "' && mkdir -p '" TMP "'") != 0) return 1;
+  const char *asan = getenv("ASAN_OPTIONS"); /* as mpi_seeds.c: Open MPI's leaks cannot be suppressed */
+  static char options[4096];
+  snprintf(options, sizeof options, "%s%sdetect_leaks=0", asan ? asan : "", asan && *asan ? ":" : "");
+  setenv("ASAN_OPTIONS", options, 1);
+  test_same_bits("mlp", "--epochs 2");
+  test_same_bits("lenet", "--epochs 2");
+  test_same_bits("custom2", "--epochs 2");
+  test_resume_across_n();
+  test_bad_use();
+  return test_summary();
+}
