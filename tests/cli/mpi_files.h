@@ -4,6 +4,8 @@
 #ifndef CN_TESTS_CLI_MPI_FILES_H
 #define CN_TESTS_CLI_MPI_FILES_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { WHOLE, NO_SECONDS, NO_STARTED, TENSORS };
@@ -14,13 +16,23 @@ enum { WHOLE, NO_SECONDS, NO_STARTED, TENSORS };
  * tensors, after its header, whose metadata holds the training time
  * (TENSORS). */
 static const char *contents(const char *path, int what, size_t *n) {
-  static char buf[2][1 << 22];
+  /* Whole files: a checkpoint read in part would compare a window that
+   * moves with its header's length. */
+  static char *buf[2];
   static int which;
-  char *out = buf[which ^= 1];
+  which ^= 1;
+  free(buf[which]);
+  buf[which] = NULL;
   FILE *f = fopen(path, "rb");
-  size_t size = f ? fread(out, 1, sizeof buf[0] - 1, f) : 0;
+  long end = f && !fseek(f, 0, SEEK_END) ? ftell(f) : -1;
+  char *out = end >= 0 ? calloc((size_t)end + 2, 1) : NULL; /* + a newline for a last line without one */
+  size_t size = out && !fseek(f, 0, SEEK_SET) ? fread(out, 1, (size_t)end, f) : 0;
   if (f) fclose(f);
-  out[size] = '\0';
+  if (!out) {
+    *n = 0;
+    return "";
+  }
+  buf[which] = out;
   if (what == TENSORS) {
     unsigned long long header = 0;
     for (int i = 7; size >= 8 && i >= 0; i--) header = header << 8 | (unsigned char)out[i];
