@@ -79,9 +79,9 @@ for config in "${configs[@]}"; do
 done
 echo "load $(load) at the end" >> "$raw/loads.txt"
 
-/usr/bin/python3 - "$raw" "$seeds" "$best" "$started" > "$raw/table.md" <<'EOF'
+/usr/bin/python3 - "$raw" "$seeds" "$best" "$started" "$torch_seeds_995" > "$raw/table.md" <<'EOF'
 import json, os, sys
-raw, seeds, best, started = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+raw, seeds, best, started, torch_995 = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 loads = open(os.path.join(raw, "loads.txt")).read().strip().splitlines()
 rows = [("98%", 0.98, "fast15k", "`fast`, first 15,000 training images"),
         ("99%", 0.99, "fast", "`fast`, all 60,000 training images"),
@@ -93,13 +93,13 @@ def side(name):
     ca = [r["accuracy"] for r in c["runs"]]
     return (sum(ct) / len(ct), sum(ca) / len(ca), sum(r["wall_s"] for r in t) / len(t),
             sum(r["accuracy"] for r in t) / len(t), len(ct), t)
-print("Generated on %s by `bench/speedrun.sh --seeds %d --torch-seeds-995 3`; each figure is the mean over the seeds counted "
+print("Generated on %s by `bench/speedrun.sh --seeds %d --torch-seeds-995 %d`; each figure is the mean over the seeds counted "
       "in its column (seeds 1 to N), each seed a fresh process timed from its start to its final test "
       "accuracy (IDX files read, the recipe's epochs, test set evaluated, not the training set: "
       "`cnist train --no-train-eval`). PyTorch: "
       "`bench/torch_speedrun.py` at `%s`, its fastest thread setting for seed 1. The 1-minute load "
       "average (%s) says how busy the 2 cores were: above about 2, other work shared them and the "
-      "seconds are high and noisy; the ratios come from the same run." % (started, seeds, best, "; ".join(loads)))
+      "seconds are high and noisy; the ratios come from the same run." % (started, seeds, torch_995, best, "; ".join(loads)))
 print()
 print("| target | recipe | cnist s | cnist accuracy | PyTorch s | PyTorch accuracy | PyTorch / cnist |")
 print("|---|---|---:|---:|---:|---:|---:|")

@@ -66,6 +66,13 @@ char *cn_eval_result_json(const cn_eval_result *r, const char *dataset, const ch
  * is refused first (cn_imageset_check, CN_ESHAPE). */
 int cn_evaluate(cn_model *m, const cn_imageset *set, const int *idx, int count, int batch, float *probs,
                 cn_eval_result *out);
+/* cn_evaluate shared by the ranks of a group (cnist/group.h), each calling
+ * it with the same model and arguments: each rank evaluates its share of
+ * the batches, and rank 0 gathers them and gives every rank the result,
+ * bit for bit cn_evaluate's (the loss's per-batch terms are added in one
+ * order). probs is filled on rank 0 only. g NULL: cn_evaluate. */
+int cn_evaluate_group(const cn_group *g, cn_model *m, const cn_imageset *set, const int *idx, int count, int batch,
+                      float *probs, cn_eval_result *out);
 
 /* ---- callbacks: Keras semantics, usable on their own ---- */
 
@@ -133,7 +140,7 @@ typedef struct {
                                metrics.json): what a time-to-accuracy run does not need */
   const cn_group *group;     /* NULL: one process; else every batch is split across the group's ranks
                                (cnist/group.h), each rank calling cn_fit with the same options; rank 0 alone
-                               writes the run folder and evaluates at the end (fp32 only) */
+                               writes the run folder; evaluations are shared (fp32 only) */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop after the current batch */
   void (*on_event)(const cn_fit_event *ev, void *user);
   void *user;

@@ -395,7 +395,7 @@ static int run_epoch(fit_state *s) {
   cn_eval_result val = {.loss = NAN, .accuracy = NAN}; /* NaN: no validation split */
   if (s->n_val > 0) {
     ema_in(s);
-    int rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val);
+    int rc = cn_evaluate_group(s->opt->group, s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val);
     ema_out(s);
     if (rc) return rc;
   }
@@ -721,21 +721,35 @@ static int setup(fit_state *s, const cn_spec *spec) {
   return save_state(s);
 }
 
-static int final_evaluation(fit_state *s, cn_fit_result *out) {
+/* The best weights, read by rank 0 and given to every rank of a group. */
+static int restore_best(fit_state *s) {
   char path[4200];
   path_in(s, CN_RUN_BEST, path, sizeof path);
-  int rc = cn_checkpoint_restore(path, s->m, NULL, NULL);
+  const cn_group *g = s->opt->group;
+  int rc = agree(s, writer(s) ? cn_checkpoint_restore(path, s->m, NULL, NULL) : CN_OK);
+  if (rc || !g) return rc;
+  int count;
+  cn_tensor_ref *t = cn_model_tensors(s->m, &count);
+  for (int i = 0; i < count; i++) g->bcast(g, 0, t[i].data, sizeof(float) * t[i].size);
+  return CN_OK;
+}
+
+static int final_evaluation(fit_state *s, cn_fit_result *out) {
+  int rc = restore_best(s);
   if (rc) return rc;
+  const cn_group *g = s->opt->group;
   /* NaN: not evaluated (skip_train_eval) or no validation split */
   cn_eval_result train = {.loss = NAN, .accuracy = NAN}, val = {.loss = NAN, .accuracy = NAN}, test;
-  if (!s->skip_train_eval && (rc = cn_evaluate(s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train)))
+  if (!s->skip_train_eval &&
+      (rc = cn_evaluate_group(g, s->m, &s->ds->train, s->train_idx, s->n_train, s->batch, NULL, &train)))
     return rc;
-  if (s->n_val > 0 && (rc = cn_evaluate(s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val))) return rc;
+  if (s->n_val > 0 && (rc = cn_evaluate_group(g, s->m, &s->ds->train, s->val_idx, s->n_val, s->batch, NULL, &val)))
+    return rc;
   int n_test = s->limit_test > 0 && s->limit_test < s->ds->test.n ? s->limit_test : s->ds->test.n;
-  float *probs = malloc(sizeof(float) * (size_t)n_test * (size_t)s->classes);
-  if (!probs) return cn_fail(CN_ENOMEM, "fit: out of memory for test probabilities");
-  rc = cn_evaluate(s->m, &s->ds->test, NULL, n_test, s->batch, probs, &test);
-  if (!rc) rc = cn_run_write_probs(s->dir, probs, n_test, s->classes, s->ds->test.labels);
+  float *probs = writer(s) ? malloc(sizeof(float) * (size_t)n_test * (size_t)s->classes) : NULL;
+  rc = agree(s, writer(s) && !probs ? cn_fail(CN_ENOMEM, "fit: out of memory for test probabilities") : CN_OK);
+  if (!rc) rc = cn_evaluate_group(g, s->m, &s->ds->test, NULL, n_test, s->batch, probs, &test);
+  if (!rc && writer(s)) rc = cn_run_write_probs(s->dir, probs, n_test, s->classes, s->ds->test.labels);
   free(probs);
   if (rc) return rc;
   snprintf(out->run_dir, sizeof out->run_dir, "%s", s->dir);
@@ -757,6 +771,7 @@ static int final_evaluation(fit_state *s, cn_fit_result *out) {
   cn_spec_stats stats;
   if ((rc = cn_spec_stats_compute(&s->spec, &stats))) return rc;
   out->weight_number = stats.trainable;
+  if (!writer(s)) return CN_OK;
   return cn_run_write_metrics(s->dir, out, s->spec.name, s->ds->name, stats.total, s->seed, &test.confusion);
 }
 
@@ -779,8 +794,7 @@ int cn_fit(const cn_spec *spec, const cn_dataset *ds, const cn_fit_options *opt,
     }
     rc = agree(&s, rc);
   }
-  if (!rc && writer(&s)) rc = final_evaluation(&s, out);
-  if (!rc && !writer(&s)) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
+  if (!rc) rc = final_evaluation(&s, out);
   if (rc) snprintf(out->run_dir, sizeof out->run_dir, "%s", s.dir);
   cn_run_lock_release(s.lock);
   cn_augmenter_free(s.aug);

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WHOLE, NO_SECONDS, NO_STARTED, TENSORS };
+enum { WHOLE, NO_SECONDS, NO_CLOCK, TENSORS };
 
 /* What of a file must match: all its bytes (WHOLE); history.csv without
  * its last column, the epoch's seconds (NO_SECONDS); config.json without
- * the "started" and "processes" lines (NO_STARTED); a checkpoint's
+ * the "started" and "processes" lines, and metrics.json without
+ * "train_time" (NO_CLOCK); a checkpoint's
  * tensors, after its header, whose metadata holds the training time
  * (TENSORS). */
 static const char *contents(const char *path, int what, size_t *n) {
@@ -49,8 +50,9 @@ static const char *contents(const char *path, int what, size_t *n) {
     if (!end) end = line + strlen(line);
     char *keep = end, *comma = memrchr(line, ',', (size_t)(end - line));
     if (what == NO_SECONDS && comma) keep = comma;
-    if (what == NO_STARTED && (memmem(line, (size_t)(end - line), "\"started\"", 9) ||
-                               memmem(line, (size_t)(end - line), "\"processes\"", 11)))
+    if (what == NO_CLOCK && (memmem(line, (size_t)(end - line), "\"started\"", 9) ||
+                             memmem(line, (size_t)(end - line), "\"processes\"", 11) ||
+                             memmem(line, (size_t)(end - line), "\"train_time\"", 12)))
       keep = line;
     memmove(out + k, line, (size_t)(keep - line));
     k += (size_t)(keep - line);

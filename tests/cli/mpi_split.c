@@ -2,8 +2,8 @@
  * batch of one run, and the run folder is the one-process run's, byte for
  * byte (the seconds and the process count aside), at N = 1, 2 and 3, for
  * a dense model, LeNet and a batch-norm + dropout model; a run goes on
- * from one N to another under --resume with the same bits; bad use is
- * refused by every rank. Built only when MPI is compiled in
+ * from one N to another under --resume with the same bits, and after
+ * Ctrl-C or a killed rank; bad use is refused by every rank. Built only when MPI is compiled in
  * (tests/cli/mpi.cmake). */
 #define _GNU_SOURCE /* memrchr, memmem */
 #include <stdlib.h>
@@ -16,12 +16,17 @@
 /* 576 images, 10% held out: 518 trained, so each epoch ends in a batch of
  * 6, a single chunk, and the ranks past it hold no images. */
 #define DATA "--data '" CN_TEST_DATA_DIR "/mnist' --limit-train 576 --val-split 0.1 --limit-test 300 --threads 1 --quiet"
+/* The runs the faults disturb after their first epoch: epochs of a few
+ * seconds each, so the signal lands well before the run would end. */
+#define FAULT_RUN                                                                                                     \
+  "train custom2 --data '" CN_TEST_DATA_DIR "/mnist' --limit-train 2400 --val-split 0.1 --limit-test 300 --threads 1 " \
+  "--quiet --epochs 3"
 
 static const struct {
   const char *name;
   int what;
 } files[] = {{"best.safetensors", WHOLE},  {"test_probs.bin", WHOLE},      {"model.model", WHOLE},
-             {"history.csv", NO_SECONDS}, {"config.json", NO_STARTED}, {"last.safetensors", TENSORS}};
+             {"history.csv", NO_SECONDS}, {"config.json", NO_CLOCK}, {"metrics.json", NO_CLOCK}, {"last.safetensors", TENSORS}};
 
 /* resumed: b's best.safetensors was saved before a resume extended its
  * epochs, so its header's model file says fewer: the tensors must match. */
@@ -66,6 +71,42 @@ static void test_resume_across_n(void) {
   CHECK(same_folders(TMP "/resume-one", TMP "/resume", 1));
 }
 
+/* Starts a 2-rank run in the background, waits for its first epoch, then
+ * runs `action` (a shell fragment; $job is mpirun's pid, $dir the run
+ * folder) and waits for the job: its exit status. */
+static int run_and_disturb(const char *dir, const char *action) {
+  static char cmd[8192];
+  snprintf(cmd, sizeof cmd,
+           "dir='%s'; " MPIRUN "2 '%s' " FAULT_RUN " --run-dir \"$dir\" >'%s' 2>&1 & job=$!; "
+           "for i in $(seq 6000); do grep -q '^1,' \"$dir/history.csv\" 2>/dev/null && break; sleep 0.05; done; "
+           "%s; wait $job",
+           dir, CNIST, CLI_OUT, action);
+  int status = system(cmd);
+  FILE *f = fopen(CLI_OUT, "rb");
+  size_t n = f ? fread(cli_output, 1, sizeof cli_output - 1, f) : 0;
+  if (f) fclose(f);
+  cli_output[n] = '\0';
+  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Ctrl-C to mpirun stops both ranks at one batch with the state saved; a
+ * rank killed outright ends the job, naming it, and the folder resumes.
+ * Either way one process resumes it to the uninterrupted run's bits. */
+static void test_faults(void) {
+  CHECK(cli_run_shell("", FAULT_RUN " --run-dir '" TMP "/faults-one'") == 0);
+  CHECK_MSG(run_and_disturb(TMP "/int", "kill -INT $job") != 0, "%s", cli_output);
+  CHECK(cli_output_has("interrupted at epoch"));
+  CHECK_MSG(cli_run_shell("", "train --resume '" TMP "/int' --quiet") == 0, "%s", cli_output);
+  CHECK(same_folders(TMP "/faults-one", TMP "/int", 0));
+  /* rank 1: the process whose environment says so (Open MPI's variable) */
+  const char *kill_rank1 = "for p in $(pgrep -f \"run-dir $dir\"); do tr '\\0' '\\n' </proc/$p/environ 2>/dev/null | "
+                           "grep -qx OMPI_COMM_WORLD_RANK=1 && kill -KILL $p; done";
+  CHECK_MSG(run_and_disturb(TMP "/killed", kill_rank1) != 0, "%s", cli_output);
+  CHECK(cli_output_has("rank 1"));
+  CHECK_MSG(cli_run_shell("", "train --resume '" TMP "/killed' --quiet") == 0, "%s", cli_output);
+  CHECK(same_folders(TMP "/faults-one", TMP "/killed", 0));
+}
+
 static void test_bad_use(void) {
   /* mlp splits in chunks of 4 images: a batch of 8 is two */
   CHECK(cli_run_shell(MPIRUN "3 ", "train mlp " DATA " --batch 8 --run-dir '" TMP "/bad'") == 1);
@@ -87,6 +128,7 @@ int main(void) {
   test_same_bits("lenet", "--epochs 2");
   test_same_bits("custom2", "--epochs 2");
   test_resume_across_n();
+  test_faults();
   test_bad_use();
   return test_summary();
 }
