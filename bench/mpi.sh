@@ -3,7 +3,10 @@
 # model (global batch 32):
 #   cnist, one process:  cnist train M --threads 2
 #   cnist, 2 ranks:      mpirun -np 2 --bind-to core cnist train M --threads 1
-#                        (each batch split over the ranks, the same bits)
+#                        (each batch split over the ranks, the same bits),
+#                        the gradients broadcast in buckets during the
+#                        backward pass (the default), and again with
+#                        CNIST_MPI_BUCKET_KIB=0 (one broadcast after it)
 #   PyTorch, one process: bench/torch_ddp.py --mode single --threads 2
 #   PyTorch DDP:         bench/torch_ddp.py --mode ddp --world 2 --threads 1
 #                        (gloo, 2 processes, 16 images each)
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     --build) build=$(cd "$2" && pwd) || exit 2; shift 2 ;;
     --models) models=$2; shift 2 ;;
     --no-write) write=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/mpi.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,8 +43,8 @@ raw=$build/mpi-results
 rm -rf "$raw"
 mkdir -p "$raw"
 cd "$root" || exit 1
-mpirun=(mpirun --bind-to core -np 2)
-[ "$(id -u)" = 0 ] && mpirun=(mpirun --allow-run-as-root --bind-to core -np 2)
+mpirun=(mpirun --bind-to core -np 2 -x CNIST_MPI_BUCKET_KIB)
+[ "$(id -u)" = 0 ] && mpirun=(mpirun --allow-run-as-root --bind-to core -np 2 -x CNIST_MPI_BUCKET_KIB)
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -84,14 +87,15 @@ torch_rate() { # model, mode, args...
 thousands() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f×", a / b; else printf "-" }'; }
 
-table="| model | cnist, 1 process × 2 threads | cnist, 2 ranks × 1 thread | 2 ranks / 1 process | PyTorch, 1 process × 2 threads | PyTorch DDP, 2 × 1 thread | cnist 2 ranks / PyTorch DDP |
-|---|---:|---:|---:|---:|---:|---:|"
+table="| model | cnist, 1 process × 2 threads | cnist, 2 ranks × 1 thread | 2 ranks / 1 process | 2 ranks, one broadcast after the backward pass | PyTorch, 1 process × 2 threads | PyTorch DDP, 2 × 1 thread | cnist 2 ranks / PyTorch DDP |
+|---|---:|---:|---:|---:|---:|---:|---:|"
 for m in ${models//,/ }; do
   one=$(cnist_rate "$m" one)
-  two=$(cnist_rate "$m" mpi2 "${mpirun[@]}")
+  two=$(CNIST_MPI_BUCKET_KIB=256 cnist_rate "$m" mpi2 "${mpirun[@]}")
+  whole=$(CNIST_MPI_BUCKET_KIB=0 cnist_rate "$m" mpi2-whole "${mpirun[@]}")
   tone=$(torch_rate "$m" single --threads 2)
   tddp=$(torch_rate "$m" ddp --world 2 --threads 1)
-  row="| $m | $(thousands "$one") | $(thousands "$two") | $(ratio "$two" "$one") | $(thousands "$tone") | $(thousands "$tddp") | $(ratio "$two" "$tddp") |"
+  row="| $m | $(thousands "$one") | $(thousands "$two") | $(ratio "$two" "$one") | $(thousands "$whole") | $(thousands "$tone") | $(thousands "$tddp") | $(ratio "$two" "$tddp") |"
   echo "$row" | tee -a "$raw/rows.txt"
   table+=$'\n'"$row"
 done

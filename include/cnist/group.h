@@ -11,8 +11,11 @@
  * images ends with the sum one process would have made, bit for bit. Batch
  * norm's statistics go back from there to every rank at once (they are
  * needed to go on); the gradients and the loss are broadcast once, after
- * the backward pass. So the run's weights, history and checkpoints are the
- * one-process run's at any number of ranks (fp32 only). */
+ * the backward pass, in buckets of whole layers that start while the
+ * layers before them are still going backward (when the transport can
+ * start a broadcast without waiting for it). So the run's weights, history
+ * and checkpoints are the one-process run's at any number of ranks (fp32
+ * only). */
 #ifndef CNIST_GROUP_H
 #define CNIST_GROUP_H
 
@@ -33,6 +36,15 @@ struct cn_group {
   void (*bcast)(const cn_group *g, int root, void *buf, size_t bytes);
   /* Every rank gives a flag; all get 1 when any rank gave non-zero. */
   int (*any)(const cn_group *g, int flag);
+  /* Optional (NULL: the gradients go in one bcast after the backward pass):
+   * ibcast starts a broadcast, and wait completes every one started; the
+   * buffer is not touched in between. Every rank starts the same
+   * broadcasts in the same order. */
+  void (*ibcast)(const cn_group *g, int root, void *buf, size_t bytes);
+  void (*wait)(const cn_group *g);
+  /* With ibcast: the gradients of the layers finished so far start on their
+   * way once they hold at least this many bytes (0: one bcast at the end). */
+  size_t bucket_bytes;
   void *user;
 };
 

@@ -1,4 +1,5 @@
 /* The ranks of an MPI job (Open MPI, or any MPI-3 library). */
+#include <errno.h>
 #include <limits.h>
 #include <mpi.h>
 #include <stdarg.h>
@@ -10,6 +11,26 @@
 
 static int joined; /* MPI_Init was called (a launcher started us) */
 static int rank, size = 1;
+/* A split batch's gradient buckets (cnist/group.h), CNIST_MPI_BUCKET_KIB
+ * KiB; 0 sends them in one broadcast after the backward pass. */
+#define DEFAULT_BUCKET_KIB 256
+static size_t bucket_bytes = DEFAULT_BUCKET_KIB * 1024;
+
+/* Every rank reads the same environment, so all refuse a bad value alike. */
+static int read_bucket_size(void) {
+  const char *v = getenv("CNIST_MPI_BUCKET_KIB");
+  if (!v) return 0;
+  char *end;
+  errno = 0;
+  const unsigned long kib = strtoul(v, &end, 10);
+  if (!*v || *end || errno || v[0] == '-' || kib > 1024UL * 1024) {
+    fprintf(stderr, "cnist: error: CNIST_MPI_BUCKET_KIB=%s: give the gradient bucket size as whole KiB from 0 "
+                    "(one broadcast after the backward pass) to 1048576\n", v);
+    return 1;
+  }
+  bucket_bytes = (size_t)kib * 1024;
+  return 0;
+}
 
 int dist_init(int *argc, char ***argv) {
   /* Outside mpirun/srun the tool stays a plain process: MPI_Init there
@@ -22,6 +43,10 @@ int dist_init(int *argc, char ***argv) {
   joined = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (read_bucket_size()) {
+    dist_finalize();
+    return 1;
+  }
   return 0;
 }
 
@@ -77,6 +102,22 @@ static void group_bcast(const cn_group *g, int root, void *buf, size_t bytes) {
   MPI_Bcast(buf, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
 }
 
+/* The broadcasts started and not yet waited for: a model's gradients make a
+ * few dozen buckets at most; past that, the oldest are completed first. */
+static MPI_Request started[64];
+static int n_started;
+
+static void group_wait(const cn_group *g) {
+  (void)g;
+  MPI_Waitall(n_started, started, MPI_STATUSES_IGNORE);
+  n_started = 0;
+}
+
+static void group_ibcast(const cn_group *g, int root, void *buf, size_t bytes) {
+  if (n_started == (int)(sizeof started / sizeof started[0])) group_wait(g);
+  MPI_Ibcast(buf, count_of(bytes), MPI_BYTE, root, MPI_COMM_WORLD, &started[n_started++]);
+}
+
 static int group_any(const cn_group *g, int flag) {
   (void)g;
   int mine = flag != 0, any = mine;
@@ -87,7 +128,15 @@ static int group_any(const cn_group *g, int flag) {
 const cn_group *dist_group(void) {
   static cn_group group;
   if (!joined || size < 2) return NULL;
-  group = (cn_group){rank, size, group_send, group_recv, group_bcast, group_any, NULL};
+  group = (cn_group){.rank = rank,
+                     .size = size,
+                     .send = group_send,
+                     .recv = group_recv,
+                     .bcast = group_bcast,
+                     .any = group_any,
+                     .ibcast = group_ibcast,
+                     .wait = group_wait,
+                     .bucket_bytes = bucket_bytes};
   return &group;
 }
 

@@ -31,7 +31,29 @@ const float *cn_model_forward(cn_model *m, const float *x, int n, int training) 
   return forward(m, x, n, training, NULL);
 }
 
-static void backward(cn_model *m, int n, const cn_slice *slice) {
+/* A split batch's gradients leave the last rank in buckets while the
+ * backward pass goes on (cnist/group.h): the layers run last to first and
+ * their gradients lie first to last in the gradient block, so each bucket
+ * is the run [lo, hi) of it below the previous one. */
+typedef struct {
+  const cn_group *g;
+  int root;
+  float *grads;
+  size_t hi; /* floats from 0 that are not on their way yet */
+} grad_buckets;
+
+/* After layer l's gradients are final on the root (and passed on by the
+ * other ranks): start them, with those of the layers after it, once they
+ * fill a bucket. */
+static void bucket_after(grad_buckets *b, const cn_layer *l) {
+  if (!b || !l->dw) return;
+  const size_t lo = (size_t)(l->dw - b->grads);
+  if ((b->hi - lo) * sizeof(float) < b->g->bucket_bytes) return;
+  b->g->ibcast(b->g, b->root, b->grads + lo, sizeof(float) * (b->hi - lo));
+  b->hi = lo;
+}
+
+static void backward(cn_model *m, int n, const cn_slice *slice, grad_buckets *buckets) {
   const cn_pass p = pass_of(m, slice);
   int g = 0;
   for (int i = m->n_run - 1; i >= 0; i--) {
@@ -40,11 +62,12 @@ static void backward(cn_model *m, int n, const cn_slice *slice) {
     if (!m->needs_dx[i] && l->ops->param_floats(l) == 0) continue;
     float *dx = m->needs_dx[i] ? m->grad[1 - g] : NULL;
     l->ops->backward(l, m->in_ptr[i], m->out_ptr[i], m->grad[g], dx, n, &p);
+    bucket_after(buckets, l);
     g = 1 - g;
   }
 }
 
-void cn_model_backward(cn_model *m, int n) { backward(m, n, NULL); }
+void cn_model_backward(cn_model *m, int n) { backward(m, n, NULL, NULL); }
 
 /* Plans for n images (and the current thread count) before a pass. */
 static int prepare(cn_model *m, const float *x, int n, const char *what) {
@@ -187,19 +210,28 @@ int cn_model_train_slice(cn_model *m, const cn_group *g, const float *x, const i
    * every other sum over the batch. */
   double sums[2] = {0.0, 0.0};
   const cn_pass p = pass_of(m, &slice);
+  const int root = slice.active - 1; /* the last rank holding images has the whole batch's sums */
+  float *grads = m->param_block + m->param_floats;
+  grad_buckets buckets = {g, root, grads, m->param_floats};
+  grad_buckets *overlap = g->ibcast && g->wait && g->bucket_bytes > 0 ? &buckets : NULL;
   if (n > 0) {
     const float *logits = forward(m, x, n, 1, &slice);
     cn_relay_in(&p, sums, sizeof sums);
     cn_cross_entropy_sum(logits, n, m->outputs, labels, onehot, m->label_smoothing, total, &sums[0], NULL, m->grad[0]);
     sums[1] += count_correct(logits, n, m->outputs, labels, onehot);
     cn_relay_out(&p, sums, sizeof sums);
-    backward(m, n, &slice);
+    backward(m, n, &slice, overlap);
+  } else if (overlap) {
+    for (int i = m->n_run - 1; i >= 0; i--) bucket_after(overlap, &m->layers[i]); /* the same buckets, in order */
   }
-  /* The last rank holding images has the whole batch's gradients; a rank
-   * without images also needs what the pass changed: batch norm's moving
-   * statistics and the dropout generator. */
-  const int root = slice.active - 1;
-  g->bcast(g, root, m->param_block + m->param_floats, sizeof(float) * m->param_floats);
+  if (overlap) {
+    if (overlap->hi > 0) g->ibcast(g, root, grads, sizeof(float) * overlap->hi);
+    g->wait(g);
+  } else {
+    g->bcast(g, root, grads, sizeof(float) * m->param_floats);
+  }
+  /* A rank without images also needs what the pass changed: batch norm's
+   * moving statistics and the dropout generator. */
   g->bcast(g, root, sums, sizeof sums);
   if (slice.active < g->size) {
     g->bcast(g, root, m->param_block, sizeof(float) * m->param_floats);

@@ -107,6 +107,25 @@ static void test_faults(void) {
   CHECK(same_folders(TMP "/faults-one", TMP "/killed", 0));
 }
 
+/* The gradients broadcast as the backward pass goes (1 KiB: a bucket
+ * every layer or two; the default 256 KiB in test_same_bits) or in one
+ * broadcast after it (0): the same bits; a bad size is refused by each
+ * rank. */
+static void test_buckets(void) {
+  const char *kib[] = {"0", "1"};
+  for (size_t i = 0; i < sizeof kib / sizeof kib[0]; i++) {
+    char prefix[256], args[2048], dir[512];
+    snprintf(prefix, sizeof prefix, "CNIST_MPI_BUCKET_KIB=%s " MPIRUN "2 -x CNIST_MPI_BUCKET_KIB ", kib[i]);
+    snprintf(dir, sizeof dir, TMP "/custom2-bucket%s", kib[i]);
+    snprintf(args, sizeof args, "train custom2 " DATA " --epochs 2 --run-dir '%s'", dir);
+    CHECK_MSG(cli_run_shell(prefix, args) == 0, "bucket %s KiB:\n%s", kib[i], cli_output);
+    CHECK_MSG(same_folders(TMP "/custom2-one", dir, 0), "bucket %s KiB", kib[i]);
+  }
+  CHECK(cli_run_shell("CNIST_MPI_BUCKET_KIB=big " MPIRUN "2 -x CNIST_MPI_BUCKET_KIB ",
+                      "train mlp " DATA " --run-dir '" TMP "/bad'") != 0);
+  CHECK(count("CNIST_MPI_BUCKET_KIB=big: give the gradient bucket size as whole KiB") == 2);
+}
+
 static void test_bad_use(void) {
   /* mlp splits in chunks of 4 images: a batch of 8 is two */
   CHECK(cli_run_shell(MPIRUN "3 ", "train mlp " DATA " --batch 8 --run-dir '" TMP "/bad'") == 1);
@@ -127,6 +146,7 @@ int main(void) {
   test_same_bits("mlp", "--epochs 2");
   test_same_bits("lenet", "--epochs 2");
   test_same_bits("custom2", "--epochs 2");
+  test_buckets();
   test_resume_across_n();
   test_faults();
   test_bad_use();
