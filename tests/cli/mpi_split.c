@@ -1,7 +1,8 @@
 /* `mpirun -np N cnist train MODEL` without --seeds: the ranks split every
  * batch of one run, and the run folder is the one-process run's, byte for
- * byte (the seconds and the process count aside), at N = 1, 2 and 3, for
- * a dense model, LeNet and a batch-norm + dropout model; a run goes on
+ * byte (the seconds and the process count aside), at N = 1 to 4, for
+ * a dense model, LeNet and a batch-norm + dropout model (and a recipe with
+ * augmentation, a schedule and a weight average at 3); a run goes on
  * from one N to another under --resume with the same bits, and after
  * Ctrl-C or a killed rank; bad use is refused by every rank. Built only when MPI is compiled in
  * (tests/cli/mpi.cmake). */
@@ -46,7 +47,7 @@ static void test_same_bits(const char *model, const char *extra) {
   snprintf(one, sizeof one, TMP "/%s-one", model);
   snprintf(args, sizeof args, "train %s " DATA " %s --run-dir '%s'", model, extra, one);
   CHECK_MSG(cli_run_shell("", args) == 0, "%s:\n%s", model, cli_output);
-  for (int np = 1; np <= 3; np++) {
+  for (int np = 1; np <= 4; np++) {
     char prefix[256], dir[512];
     snprintf(prefix, sizeof prefix, MPIRUN "%d ", np);
     snprintf(dir, sizeof dir, TMP "/%s-np%d", model, np);
@@ -58,6 +59,28 @@ static void test_same_bits(const char *model, const char *extra) {
     snprintf(want, sizeof want, "\"processes\":\t%d", np);
     CHECK_MSG(cli_file_has(config, want), "%s lacks %s", config, want);
   }
+}
+
+/* Augmentation, a schedule, label smoothing and a weight average: each
+ * rank augments its own images as one process would, and every rank keeps
+ * the same average. */
+static void test_recipe_lines(void) {
+  const char *model = TMP "/recipe.model";
+  FILE *f = fopen(model, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("input 28x28x1\nconv2d 8 5x5 padding=same activation=relu\nbatchnorm\nmaxpool 2x2\nflatten\ndropout 0.25\n"
+        "dense 10 activation=softmax\n"
+        "train optimizer=adam lr=0.002 batch=32 epochs=2 label_smoothing=0.1 ema_momentum=0.9\n"
+        "augment rotation=10 zoom=0.1 shift=0.1 erase=0.5\nschedule cosine warmup=0.2\n",
+        f);
+  fclose(f);
+  CHECK_MSG(cli_run_shell("", "train '" TMP "/recipe.model' " DATA " --run-dir '" TMP "/recipe-one'") == 0, "%s",
+            cli_output);
+  CHECK_MSG(cli_run_shell(MPIRUN "3 ", "train '" TMP "/recipe.model' " DATA " --run-dir '" TMP "/recipe-np3'") == 0,
+            "%s", cli_output);
+  CHECK(same_folders(TMP "/recipe-one", TMP "/recipe-np3", 0));
+  CHECK(same(TMP "/recipe-one/ema.safetensors", TMP "/recipe-np3/ema.safetensors", TENSORS));
 }
 
 /* Two epochs at 2 processes, the third resumed at 3, the fourth by one
@@ -146,6 +169,7 @@ int main(void) {
   test_same_bits("mlp", "--epochs 2");
   test_same_bits("lenet", "--epochs 2");
   test_same_bits("custom2", "--epochs 2");
+  test_recipe_lines();
   test_buckets();
   test_resume_across_n();
   test_faults();
