@@ -33,7 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EVENT = re.compile(r'^\d+ (\d+\.\d+) (\w+)\((?:AT_FDCWD, )?"?([^",)]*)')
+EVENT = re.compile(r'^\d+\s+(\d+\.\d+) (\w+)\((?:AT_FDCWD, )?"?([^",)]*)')
 
 
 def events(trace):
@@ -69,6 +69,7 @@ def main():
     run, trace = os.path.join(work, "run"), os.path.join(work, "trace.txt")
     cmd = [cnist, "train", args.recipe, "--seed", str(args.seed), "--run-dir", run, "--quiet", "--no-train-eval"]
     load = os.getloadavg()[0]
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     subprocess.run(["strace", "-f", "-ttt", "-e", "trace=execve,openat,close,rename,exit_group", "-o", trace] + cmd,
                    check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
@@ -89,9 +90,9 @@ def main():
               ("checkpoints", t(train_end), t(eval_start)), ("evaluation", t(eval_start), t(eval_end)),
               ("exit", t(eval_end), t(end))]
     total = t(end) - start
-    lines = ["`python3 bench/speedrun_phases.py --recipe %s --seed %d` (%s, 1-minute load %.2f at the start): "
+    lines = ["`python3 bench/speedrun_phases.py --recipe %s --seed %d` (%s, %s, %d cores, 1-minute load %.2f at the start): "
              "`cnist %s` under strace, split by its file events; %.2f s in all." % (
-                 args.recipe, args.seed, started, load, " ".join(cmd[1:]).replace(run, "DIR"), total),
+                 args.recipe, args.seed, started, cpu, os.cpu_count(), load, " ".join(cmd[1:]).replace(run, "DIR"), total),
              "", "| phase | seconds | share |", "|---|---:|---:|"]
     lines += ["| %s | %.3f | %.1f%% |" % (name, b - a, 100 * (b - a) / total) for name, a, b in phases]
     table = "\n".join(lines)
