@@ -266,6 +266,16 @@ static void test_activations(void) {
     for (int i = 0; i < N; i++) moved += memcmp(&first[i], &t.y[i + 1], sizeof(float)) != 0;
     CHECK_MSG(far == 0, "%s: %d of %d values beyond 3 ulp", a == 1 ? "sigmoid" : "tanh", far, N);
     CHECK_MSG(moved == 0, "%s: %d values changed when moved by one place", a == 1 ? "sigmoid" : "tanh", moved);
+    /* NaN stays NaN (no undefined float-to-int conversion on the way: the
+     * fuzzer found one under UBSan), infinities saturate */
+    for (int i = 0; i < N + 1; i++) t.x[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : -INFINITY;
+    one_layer_forward(&t, 1);
+    int wrong = 0;
+    for (int i = 0; i < N + 1; i++) {
+      float want = i % 3 == 0 ? NAN : i % 3 == 1 ? 1.0f : a == 1 ? 0.0f : -1.0f;
+      wrong += i % 3 == 0 ? !isnan(t.y[i]) : fabsf(t.y[i] - want) > 1e-30f;
+    }
+    CHECK_MSG(wrong == 0, "%s: %d NaN or infinite inputs gave a wrong value", a == 1 ? "sigmoid" : "tanh", wrong);
     one_layer_close(&t);
   }
   /* softmax over channels at each position (Keras's last axis): 2 channels of 1x2 */

@@ -13,9 +13,13 @@
  * ln 2 / 2, e^r from Cephes' expf polynomial (about 1 ulp), 2^n put into
  * the exponent bits; x is clamped to [-87, 88], where e^x is a normal
  * float. Plain multiplies and adds (ISO C: no contraction into FMA), so the
- * vector and scalar paths, and every build, give the same bits. */
+ * vector and scalar paths, and every build, give the same bits. A NaN is
+ * clamped too (the float-to-int conversion of a NaN is undefined) and then
+ * given back, so that a diverged network still shows NaN. */
 static inline float exp_approx(float x) {
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  float nan_or_zero = x == x ? 0.0f : x;
+  x = x > -87.0f ? x : -87.0f; /* NaN compares false: it becomes -87 */
+  x = x < 88.0f ? x : 88.0f;
   /* n = x log2 e rounded to the nearest by adding and taking away 1.5 * 2^23
    * (floorf would keep the loop from vectorising) */
   float n = (x * 1.44269504089f + 12582912.0f) - 12582912.0f;
@@ -31,7 +35,7 @@ static inline float exp_approx(float x) {
   int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return p * scale + nan_or_zero;
 }
 
 /* tanh(x): Cephes' odd polynomial for |x| < 0.625, where 1 - 2/(e^2x + 1)
