@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "core/fpmode.h"
 #include "engine/layer.h"
 
 /* Keras `same` puts the odd padding pixel after: pad_before = total / 2.
@@ -53,13 +54,20 @@ void cn_glorot_uniform(float *w, size_t count, double fan_in, double fan_out, cn
   for (size_t i = 0; i < count; i++) w[i] = (float)((2.0 * cn_rng_uniform(rng) - 1.0) * limit);
 }
 
+/* Every body runs with denormals flushed (core/fpmode.h), on every thread. */
 void cn_parallel(int nt, void (*body)(void *ctx, int t, int nt), void *ctx) {
   if (nt <= 1) {
+    const unsigned saved = cn_fp_flush_begin();
     body(ctx, 0, 1);
+    cn_fp_flush_end(saved);
     return;
   }
 #pragma omp parallel num_threads(nt)
-  body(ctx, omp_get_thread_num(), omp_get_num_threads());
+  {
+    const unsigned saved = cn_fp_flush_begin();
+    body(ctx, omp_get_thread_num(), omp_get_num_threads());
+    cn_fp_flush_end(saved);
+  }
 }
 
 size_t cn_layer_no_params(const cn_layer *l) {

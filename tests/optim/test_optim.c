@@ -207,40 +207,50 @@ static void check_resumed_steps(void) {
   cn_optim_free(o);
 }
 
-/* A tensor large enough to be split over threads gives the same bits at 1
- * and 2 threads, and the same as the reference on a sample of elements. */
+/* Tensors of odd sizes, so that the threads' shares of their concatenation
+ * start inside tensors and at unaligned elements, give the same bits at 1, 2
+ * and 3 threads (the step splits all tensors as one array). */
 static void check_threads(void) {
-  const size_t n = 300001;
-  float *w[2], *g = malloc(n * sizeof *g);
-  w[0] = malloc(n * sizeof(float));
-  w[1] = malloc(n * sizeof(float));
-  if (!g || !w[0] || !w[1]) {
+  enum { TENSORS = 4, RUNS = 3 };
+  const size_t sizes[TENSORS] = {7, 300001, 13, 40003};
+  size_t n = 0;
+  for (int i = 0; i < TENSORS; i++) n += sizes[i];
+  float *w[RUNS], *g = malloc(n * sizeof *g);
+  int ok = g != NULL;
+  for (int run = 0; run < RUNS; run++) ok &= (w[run] = malloc(n * sizeof(float))) != NULL;
+  if (!ok) {
     CHECK(!"out of memory");
-    free(g), free(w[0]), free(w[1]);
+    free(g);
+    for (int run = 0; run < RUNS; run++) free(w[run]);
     return;
   }
   for (size_t i = 0; i < n; i++) g[i] = sinf((float)i * 0.37f);
-  for (int run = 0; run < 2; run++) {
+  for (int run = 0; run < RUNS; run++) {
     cn_set_threads(run + 1);
     for (size_t i = 0; i < n; i++) w[run][i] = cosf((float)i * 0.11f);
-    cn_tensor_ref ref;
-    memset(&ref, 0, sizeof ref);
-    strcpy(ref.name, "big");
-    ref.ndim = 1;
-    ref.shape[0] = (int)n;
-    ref.size = n;
-    ref.data = w[run];
-    ref.grad = g;
+    cn_tensor_ref refs[TENSORS];
+    memset(refs, 0, sizeof refs);
+    for (int i = 0, at = 0; i < TENSORS; at += (int)sizes[i], i++) {
+      snprintf(refs[i].name, sizeof refs[i].name, "t%d", i);
+      refs[i].ndim = 1;
+      refs[i].shape[0] = (int)sizes[i];
+      refs[i].size = sizes[i];
+      refs[i].data = w[run] + at;
+      refs[i].grad = g + at;
+    }
     cn_optim_spec s = spec_of(CN_OPT_ADAM);
+    s.weight_decay = 0.01f;
     cn_optim *o = NULL;
-    CHECK(cn_optim_new(&s, &ref, 1, &o) == CN_OK);
+    CHECK(cn_optim_new(&s, refs, TENSORS, &o) == CN_OK);
     if (!o) break;
     for (int t = 0; t < 3; t++) cn_optim_step(o);
     cn_optim_free(o);
   }
   cn_set_threads(0);
-  CHECK(memcmp(w[0], w[1], n * sizeof(float)) == 0);
-  free(g), free(w[0]), free(w[1]);
+  for (int run = 1; run < RUNS; run++)
+    CHECK_MSG(memcmp(w[0], w[run], n * sizeof(float)) == 0, "%d threads changed the step's bits", run + 1);
+  free(g);
+  for (int run = 0; run < RUNS; run++) free(w[run]);
 }
 
 /* Decoupled weight decay (PyTorch's AdamW, Keras's weight_decay): the

@@ -179,27 +179,30 @@ void cn_conv1_backward(const cn_conv_geo *g, const float *wf, const float *x, co
   }
 }
 
-size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * g->npix; }
+size_t cn_conv1_columns_floats(const cn_conv_geo *g) { return (size_t)g->k * forward_of(g).ncols; }
 
 void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const float *dy, float *dx, float *work,
                                      float *dcol, cn_gemm_fn *gemm) {
   const shifted s = forward_of(g);
   const buffers b = carve(g, work);
-  /* dcol [k, npix] = W^T [k, f] . dy [f, npix] */
-  gemm(g->k, g->npix, g->f, cn_mat(w, 1, g->k), cn_mat(dy, g->npix, 1), dcol, g->npix, 0, NULL, b.scratch);
-  /* the adjoint of reading row k at xp + off[k]: add it back there, one
-   * contiguous run of ow per output row, into the padded input's buffer,
-   * then crop */
+  /* dcol [k, ncols] = W^T [k, f] . dy [f, ncols], in the padded-width
+   * layout: its unused columns are W^T . 0 = +-0 */
+  const float *dyw = padded_width_dy(g, &s, dy, b.ywide);
+  gemm(g->k, s.ncols, g->f, cn_mat(w, 1, g->k), cn_mat(dyw, s.ncols, 1), dcol, s.ncols, 0, NULL, b.scratch);
+  /* the adjoint of reading row k at xp + off[k]: add it back there, as one
+   * contiguous run of ncols (the unused columns add +-0, which changes no
+   * sum: every sum starts from the memset's +0), into the padded input's
+   * buffer, then crop. Each pixel still collects its terms in the order of
+   * k. */
   const int unpadded = s.hp == g->h && s.wp == g->w;
   float *dxp = unpadded ? dx : b.xp;
   memset(dxp, 0, sizeof(float) * (size_t)s.c * s.hp * s.wp);
   shifted_rows(&s, b.offsets);
-  for (int k = 0; k < g->k; k++)
-    for (int oy = 0; oy < g->oh; oy++) {
-      float *restrict dst = dxp + b.offsets[k] + (size_t)oy * s.wp;
-      const float *restrict src = dcol + (size_t)k * g->npix + (size_t)oy * g->ow;
-      for (int ox = 0; ox < g->ow; ox++) dst[ox] += src[ox];
-    }
+  for (int k = 0; k < g->k; k++) {
+    float *restrict dst = dxp + b.offsets[k];
+    const float *restrict src = dcol + (size_t)k * s.ncols;
+    for (int q = 0; q < s.ncols; q++) dst[q] += src[q];
+  }
   if (unpadded) return;
   for (int c = 0; c < g->c; c++)
     for (int y = 0; y < g->h; y++)
