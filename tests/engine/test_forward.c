@@ -2,7 +2,12 @@
  * strides (Keras `same`, including the asymmetric padding of even kernels
  * and strides), pooling floors, batch norm in training versus inference,
  * dropout, activations and flatten order. */
+#include <float.h>
+
 #include "engine_test.h"
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 /* A conv2d on one image with the given weights and bias (as [f, c, kh, kw]). */
 static void conv_case(int c, int h, int w, int f, int kh, int kw, int stride, int same, const float *x,
@@ -337,6 +342,20 @@ static void test_model_outputs(void) {
   cn_model_free(m);
 }
 
+/* Engine work runs with denormals flushed to zero (core/fpmode.h), as
+ * TensorFlow's kernels do: a 1x1 convolution of a denormal input gives 0,
+ * of FLT_MIN gives FLT_MIN; the caller's floating-point mode is put back. */
+static void test_denormals_flushed(void) {
+#if defined(__SSE__) || defined(__x86_64__)
+  const float tiny[2] = {1e-40f, FLT_MIN}, one = 1.0f, want[2] = {0.0f, FLT_MIN};
+  const unsigned before = _mm_getcsr();
+  conv_case(1, 1, 2, 1, 1, 1, 1, 0, tiny, &one, NULL, 1, 2, want, "denormal input flushed");
+  CHECK_MSG(_mm_getcsr() == before, "MXCSR %#x after the pass, %#x before", _mm_getcsr(), before);
+  volatile float d = 1e-40f;
+  CHECK_MSG(d * 1.0f != 0.0f, "the caller's thread was left flushing denormals");
+#endif
+}
+
 int main(void) {
   cn_set_threads(1);
   test_conv();
@@ -346,5 +365,6 @@ int main(void) {
   test_dropout();
   test_activations();
   test_model_outputs();
+  test_denormals_flushed();
   return test_summary();
 }
