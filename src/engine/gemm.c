@@ -135,7 +135,8 @@ static inline __attribute__((always_inline)) void kernel_rows(int kc, const floa
                                                                const cn_epilogue *ep, int i, int j, const int mr) {
   const __mmask16 mask = (__mmask16)(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
   __m512 acc[MR];
-  UNROLL_ROWS for (int r = 0; r < mr; r++) acc[r] = load && r < rows ? _mm512_maskz_loadu_ps(mask, c + r * ldc) : _mm512_setzero_ps();
+  UNROLL_ROWS for (int r = 0; r < mr; r++)
+    acc[r] = load && r < rows ? _mm512_maskz_loadu_ps(mask, c + r * ldc) : _mm512_setzero_ps();
   for (int k = 0; k < kc; k++) {
     const __m512 bk = _mm512_loadu_ps(b + boff[k]);
     UNROLL_ROWS for (int r = 0; r < mr; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ar[r][k * acs]), bk, acc[r]);
