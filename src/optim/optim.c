@@ -4,6 +4,7 @@
 #include "cnist/optim.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,8 @@
  * each thread an equal contiguous share (below PARALLEL_MIN elements in all,
  * one thread). Every element is updated from its own values only, so the
  * result does not depend on the thread count. One parallel region for the
- * whole step: per tensor, the small ones ran on one thread while the rest
- * waited, and Adam (memory-bound) was 13% of a LeNet-5 training step. */
-#include <omp.h>
-
+ * whole step: split tensor by tensor, each of LeNet-5's was too small to
+ * share, and its whole Adam step ran on one thread while the other waited. */
 enum { PARALLEL_MIN = 16384 };
 
 #define MAX_SLOTS 2
@@ -29,6 +28,7 @@ struct cn_optim {
   float lr;             /* the current learning rate */
   int64_t steps;
   int n;                /* trained tensors (those with a grad) */
+  size_t total;         /* their elements, all together */
   cn_tensor_ref *params;
   int slots;            /* state tensors per trained tensor: 0, 1 or 2 */
   float *state;         /* all state values, zeroed at creation */
@@ -107,6 +107,7 @@ int cn_optim_new(const cn_optim_spec *spec, const cn_tensor_ref *params, int cou
     }
     total += params[i].size;
   }
+  o->total = total;
   o->params = calloc(trained ? (size_t)trained : 1, sizeof *o->params);
   o->state_refs = calloc(trained && o->slots ? (size_t)trained * (size_t)o->slots : 1, sizeof *o->state_refs);
   o->state = o->slots && total ? calloc(total * (size_t)o->slots, sizeof(float)) : NULL;
@@ -177,8 +178,7 @@ void cn_optim_step(cn_optim *o) {
     alpha = (float)((double)o->lr * sqrt(1.0 - pow((double)o->spec.beta2, t)) /
                     (1.0 - pow((double)o->spec.beta1, t)));
   }
-  size_t total = 0;
-  for (int i = 0; i < o->n; i++) total += o->params[i].size;
+  const size_t total = o->total;
   const int nt = total < PARALLEL_MIN ? 1 : omp_get_max_threads();
 #pragma omp parallel num_threads(nt)
   {
