@@ -82,6 +82,10 @@ struct cn_layer {
   int pad_t, pad_l;     /* conv/pool: padding before the first row and column */
   cn_act act;           /* inline activation actually applied: NONE when the
                            model fuses a final softmax with the loss */
+  int dy_is_preact;     /* conv2d: the next layer's backward already applied
+                           act's derivative (a max pool with relu_below) */
+  int relu_below;       /* maxpool: its input is a relu's output, and its
+                           backward applies relu's derivative (model.c) */
   const cn_layer_ops *ops;
   /* Parameters: views into the model's parameter and gradient blocks. */
   float *w, *dw;        /* dense [out, in]; conv [f, c, kh, kw]; batchnorm gamma [c] */

@@ -118,6 +118,20 @@ static void fuse_batchnorm_relu(cn_model *m) {
   }
 }
 
+/* A convolution with relu then a max pool: the pool's backward sends each
+ * gradient to one pixel and can test that pixel's sign as it goes, so the
+ * convolution skips its own pass of relu's derivative over its output.
+ * The same tests on the same values: the same results. */
+static void fuse_relu_maxpool(cn_model *m) {
+  for (int i = 0; i + 1 < m->n_run; i++) {
+    cn_layer *conv = &m->layers[i], *pool = &m->layers[i + 1];
+    if (conv->s.kind == CN_LAYER_CONV2D && conv->act == CN_ACT_RELU && pool->s.kind == CN_LAYER_MAXPOOL) {
+      conv->dy_is_preact = 1;
+      pool->relu_below = 1;
+    }
+  }
+}
+
 int cn_model_new(const cn_spec *spec, uint64_t seed, cn_model **out) {
   *out = NULL;
   cn_model *m = calloc(1, sizeof *m);
@@ -144,6 +158,7 @@ int cn_model_new(const cn_spec *spec, uint64_t seed, cn_model **out) {
     return rc;
   }
   fuse_batchnorm_relu(m);
+  fuse_relu_maxpool(m);
   cn_shape in = m->shapes[0], o = m->shapes[m->n_layers];
   m->inputs = in.c * in.h * in.w;
   m->outputs = o.c * o.h * o.w;

@@ -123,45 +123,49 @@ static void test_pool(void) {
  * windows, odd image widths, and values from {0, 1, 2} so most windows tie:
  * y is the window's maximum; the backward pass gives each window's
  * gradient to its first pixel (row-major) equal to the maximum and zeros
- * every other pixel, including the column and row no window covers. */
+ * every other pixel, including the column and row no window covers; with
+ * relu_below, only where that pixel is positive. */
 static void test_maxpool_2x2_widths(void) {
   cn_rng rng;
   cn_rng_seed(&rng, 5, 0);
-  for (int w = 2; w <= 41; w++) {
-    const int h = 5, oh = 2, ow = w / 2;
-    cn_spec s;
-    cn_spec_init(&s, 2, h, w);
-    cn_spec_add_pool(&s, CN_LAYER_MAXPOOL, 2, 0);
-    one_layer t;
-    CHECK(one_layer_open(&t, &s, 2) == 0);
-    const int planes = 4;
-    for (int i = 0; i < planes * h * w; i++) t.x[i] = (float)(int)(3 * cn_rng_uniform(&rng));
-    for (int i = 0; i < planes * oh * ow; i++) t.dy[i] = (float)(i + 1);
-    for (int i = 0; i < planes * h * w; i++) t.dx[i] = -7.0f; /* every pixel must be written */
-    one_layer_forward(&t, 1);
-    t.l->ops->backward(t.l, t.x, t.y, t.dy, t.dx, t.n, &t.pass);
-    int bad = 0;
-    for (int pl = 0; pl < planes; pl++) {
-      const float *x = t.x + pl * h * w, *y = t.y + pl * oh * ow, *dy = t.dy + pl * oh * ow, *dx = t.dx + pl * h * w;
-      float want_dx[5 * 41] = {0};
-      for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++) {
-          const int p[4] = {2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox,
-                            (2 * oy + 1) * w + 2 * ox + 1};
-          float mx = x[p[0]];
-          for (int q = 1; q < 4; q++) mx = x[p[q]] > mx ? x[p[q]] : mx;
-          bad += y[oy * ow + ox] != mx;
-          for (int q = 0; q < 4; q++)
-            if (x[p[q]] == mx) {
-              want_dx[p[q]] = dy[oy * ow + ox];
-              break;
-            }
-        }
-      for (int i = 0; i < h * w; i++) bad += memcmp(&dx[i], &want_dx[i], sizeof(float)) != 0;
+  for (int w = 2; w <= 41; w++)
+    for (int relu = 0; relu <= 1; relu++) {
+      const int h = 5, oh = 2, ow = w / 2;
+      cn_spec s;
+      cn_spec_init(&s, 2, h, w);
+      cn_spec_add_pool(&s, CN_LAYER_MAXPOOL, 2, 0);
+      one_layer t;
+      CHECK(one_layer_open(&t, &s, 2) == 0);
+      t.l->relu_below = relu; /* as after a relu layer (model.c): only positive picks pass the gradient */
+      const int planes = 4;
+      for (int i = 0; i < planes * h * w; i++) t.x[i] = (float)(int)(3 * cn_rng_uniform(&rng));
+      for (int i = 0; i < planes * oh * ow; i++) t.dy[i] = (float)(i + 1);
+      for (int i = 0; i < planes * h * w; i++) t.dx[i] = -7.0f; /* every pixel must be written */
+      one_layer_forward(&t, 1);
+      t.l->ops->backward(t.l, t.x, t.y, t.dy, t.dx, t.n, &t.pass);
+      int bad = 0;
+      for (int pl = 0; pl < planes; pl++) {
+        const float *x = t.x + pl * h * w, *y = t.y + pl * oh * ow, *dy = t.dy + pl * oh * ow, *dx = t.dx + pl * h * w;
+        float want_dx[5 * 41] = {0};
+        for (int oy = 0; oy < oh; oy++)
+          for (int ox = 0; ox < ow; ox++) {
+            const int p[4] = {2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox,
+                              (2 * oy + 1) * w + 2 * ox + 1};
+            float mx = x[p[0]];
+            for (int q = 1; q < 4; q++) mx = x[p[q]] > mx ? x[p[q]] : mx;
+            bad += y[oy * ow + ox] != mx;
+            for (int q = 0; q < 4; q++)
+              if (x[p[q]] == mx) {
+                want_dx[p[q]] = relu && !(x[p[q]] > 0.0f) ? 0.0f : dy[oy * ow + ox];
+                break;
+              }
+          }
+        for (int i = 0; i < h * w; i++) bad += memcmp(&dx[i], &want_dx[i], sizeof(float)) != 0;
+      }
+      CHECK_MSG(bad == 0, "maxpool 2x2 on width %d%s: %d values differ from the definition", w,
+                relu ? " with relu's derivative" : "", bad);
+      one_layer_close(&t);
     }
-    CHECK_MSG(bad == 0, "maxpool 2x2 on width %d: %d values differ from the definition", w, bad);
-    one_layer_close(&t);
-  }
 }
 
 static void test_batchnorm(void) {

@@ -198,6 +198,53 @@ static void test_determinism(void) {
   cn_model_free(c);
 }
 
+/* A convolution with relu then max pooling, where the pool applies relu's
+ * derivative for the convolution (model.c), trains to the same bits as the
+ * same network with relu as its own layer between them (no fusion there):
+ * the 2x2 pool (its kept picks) and a 3x3 stride-2 `same` pool (the
+ * general loop). Inputs start at 0, so relu leaves many zeros and windows
+ * of zeros ties. */
+static cn_model *conv_pool_trained(int fused, int size, int stride, int same, int steps) {
+  cn_spec s;
+  cn_spec_init(&s, 1, 28, 28);
+  cn_spec_add_conv2d(&s, 6, 5, 5, 1, 0, fused ? CN_ACT_RELU : CN_ACT_NONE);
+  if (!fused) cn_spec_add_activation(&s, CN_ACT_RELU);
+  cn_spec_add_pool(&s, CN_LAYER_MAXPOOL, size, stride);
+  s.layers[s.n_layers - 1].same = same;
+  cn_spec_add_flatten(&s);
+  cn_spec_add_dense(&s, 10, CN_ACT_SOFTMAX);
+  cn_model *m;
+  if (cn_model_new(&s, 4, &m)) return NULL;
+  CHECK(m->layers[0].dy_is_preact == fused && m->layers[fused ? 1 : 2].relu_below == fused);
+  float *x = malloc(sizeof(float) * 32 * 784);
+  int labels[32];
+  for (int step = 0; step < steps; step++) {
+    fake_batch(x, labels, 32, (uint64_t)step);
+    for (int i = 0; i < 32 * 784; i++) x[i] -= 0.5f; /* so relu cuts about half */
+    float loss;
+    CHECK(cn_model_train_batch(m, x, labels, NULL, 32, &loss, NULL) == 0);
+    sgd_step(m, 0.05f);
+  }
+  free(x);
+  return m;
+}
+
+static void test_relu_maxpool_fusion(void) {
+  const int pools[2][3] = {{2, 2, 0}, {3, 2, 1}};
+  for (int threads = 1; threads <= 2; threads++) {
+    cn_set_threads(threads);
+    for (int k = 0; k < 2; k++) {
+      cn_model *a = conv_pool_trained(1, pools[k][0], pools[k][1], pools[k][2], 5);
+      cn_model *b = conv_pool_trained(0, pools[k][0], pools[k][1], pools[k][2], 5);
+      CHECK_MSG(a && b && same_tensors(a, b), "conv relu + maxpool %dx%d stride %d, %d threads: the fused backward "
+                "gives other weights than relu as its own layer", pools[k][0], pools[k][0], pools[k][1], threads);
+      cn_model_free(a);
+      cn_model_free(b);
+    }
+  }
+  cn_set_threads(1);
+}
+
 /* A batch smaller than planned gives each image the same result, bit for
  * bit, as a full batch; and training on it reads no stale planned data. */
 static void test_small_batch(void) {
@@ -361,6 +408,7 @@ int main(void) {
   test_zoo_param_counts();
   test_tensors();
   test_determinism();
+  test_relu_maxpool_fusion();
   test_small_batch();
   test_no_allocation();
   test_labels_and_eval();

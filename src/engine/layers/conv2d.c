@@ -279,7 +279,7 @@ static void conv_backward_part(void *ctx, int t, int nt) {
     for (int i = first; i < last; i++) {
       const float *xi = j->x + (size_t)i * in_size;
       float *dyi = j->dy + (size_t)i * out_size, *dxi = j->dx ? j->dx + (size_t)i * in_size : NULL;
-      cn_act_backward(l->act, j->y + (size_t)i * out_size, dyi, 1, l->out);
+      if (!l->dy_is_preact) cn_act_backward(l->act, j->y + (size_t)i * out_size, dyi, 1, l->out);
       for (int f = 0; f < g.f; f++) db[f] += cn_sum(dyi + (size_t)f * g.npix, g.npix);
       if (wino) continue; /* below, for the chunk's images at once */
       if (stride1(&g)) {

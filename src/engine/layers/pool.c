@@ -2,8 +2,14 @@
  * the edge (`same` padding) use only the pixels inside: max ignores the
  * padding and the average divides by the number of real pixels, as
  * TensorFlow does. Max pooling's backward sends each gradient to the first
- * pixel of its window (row-major) that equals the output: the maximum,
- * found again instead of stored, so the forward loop stays branch-free. */
+ * pixel of its window (row-major) that equals the output. For the common
+ * 2x2 window a training forward keeps that pixel (3 bits per window, as
+ * lane masks), so the backward reads neither the input nor the output;
+ * other windows find the maximum again.
+ * When the layer before is a relu the model lets the pool apply relu's
+ * derivative too (l->relu_below, model.c): the gradient goes on only where
+ * the chosen pixel is positive, which is what that layer's own backward
+ * would have done, one pass over its output earlier. */
 #include <stdint.h>
 #include <string.h>
 
@@ -44,6 +50,16 @@ static int is_2x2(const geometry *g) {
          2 * g->ow <= g->w;
 }
 
+/* The kept picks of a 2x2 pass: one 32-bit word per 8 windows of a row,
+ * byte q holding the 8 windows' bits for pixel q (0 1 on the top row, 2 3
+ * below), bit k for the window in lane k of window_pixels' order. */
+static int pick_words(const geometry *g) { return g->oh * ((g->ow + 7) / 8); }
+
+static size_t maxpool_state(const cn_layer *l, int max_batch) {
+  const geometry g = geo(l);
+  return is_2x2(&g) ? (size_t)max_batch * l->in.c * pick_words(&g) : 0;
+}
+
 #if CN_LANE_MASKS
 /* Windows [ox, ox+n) of a row pair (r0, r1 at column 2*ox), n <= 8: the
  * even and odd columns of both rows, in the window order 0 1 4 5 2 3 6 7
@@ -64,10 +80,24 @@ static window_pixels load_windows(const float *r0, const float *r1, int n) {
 static __m256 swap_middle(__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); }
 #endif
 
+#if CN_LANE_MASKS
+/* Lane masks from the 8 bits of one byte of a picks word. */
+static __m256 lanes_of_bits(uint32_t bits) {
+  const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), sel), sel));
+}
+#else
+/* The lane of window k of 8 in window_pixels' order (its own inverse). */
+static const int lane_of[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+#endif
+
 /* One plane: y [oh, ow] = the maximum of each window: max(r1, r0) down
  * each column, then of the right and left columns (_mm256_max_ps (a, b)
- * is a > b ? a : b, so NaNs go the same way in both forms). */
-static void maxpool_2x2(const geometry *g, const float *restrict xp, float *restrict yp) {
+ * is a > b ? a : b, so NaNs go the same way in both forms). With picks
+ * (a training pass), also each window's first pixel equal to its maximum:
+ * none when relu_below and that pixel is not positive. */
+static void maxpool_2x2(const geometry *g, const float *restrict xp, float *restrict yp, uint32_t *restrict picks,
+                        int relu_below) {
   for (int oy = 0; oy < g->oh; oy++) {
     const float *restrict r0 = xp + (size_t)2 * oy * g->w, *restrict r1 = r0 + g->w;
     float *restrict yr = yp + (size_t)oy * g->ow;
@@ -76,13 +106,39 @@ static void maxpool_2x2(const geometry *g, const float *restrict xp, float *rest
       const int n = g->ow - ox < 8 ? g->ow - ox : 8;
       const window_pixels p = load_windows(r0 + 2 * ox, r1 + 2 * ox, n);
       const __m256 left = _mm256_max_ps(p.even1, p.even0), right = _mm256_max_ps(p.odd1, p.odd0);
-      cn_store_lanes(yr + ox, cn_lanes(n), swap_middle(_mm256_max_ps(right, left)));
+      const __m256 m = _mm256_max_ps(right, left);
+      cn_store_lanes(yr + ox, cn_lanes(n), swap_middle(m));
+      if (!picks) continue;
+      __m256 a = _mm256_cmp_ps(p.even0, m, _CMP_EQ_OQ);
+      __m256 b = _mm256_andnot_ps(a, _mm256_cmp_ps(p.odd0, m, _CMP_EQ_OQ));
+      const __m256 ab = _mm256_or_ps(a, b);
+      __m256 c = _mm256_andnot_ps(ab, _mm256_cmp_ps(p.even1, m, _CMP_EQ_OQ));
+      __m256 d = _mm256_andnot_ps(_mm256_or_ps(ab, c), _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
+      if (relu_below) {
+        const __m256 zero = _mm256_setzero_ps();
+        a = _mm256_and_ps(a, _mm256_cmp_ps(p.even0, zero, _CMP_GT_OQ));
+        b = _mm256_and_ps(b, _mm256_cmp_ps(p.odd0, zero, _CMP_GT_OQ));
+        c = _mm256_and_ps(c, _mm256_cmp_ps(p.even1, zero, _CMP_GT_OQ));
+        d = _mm256_and_ps(d, _mm256_cmp_ps(p.odd1, zero, _CMP_GT_OQ));
+      }
+      *picks++ = (uint32_t)_mm256_movemask_ps(a) | (uint32_t)_mm256_movemask_ps(b) << 8 |
+                 (uint32_t)_mm256_movemask_ps(c) << 16 | (uint32_t)_mm256_movemask_ps(d) << 24;
     }
 #else
+    uint32_t word = 0;
     for (int ox = 0; ox < g->ow; ox++) {
-      const float left = r1[2 * ox] > r0[2 * ox] ? r1[2 * ox] : r0[2 * ox];
-      const float right = r1[2 * ox + 1] > r0[2 * ox + 1] ? r1[2 * ox + 1] : r0[2 * ox + 1];
-      yr[ox] = right > left ? right : left;
+      const float px[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};
+      const float left = px[2] > px[0] ? px[2] : px[0];
+      const float right = px[3] > px[1] ? px[3] : px[1];
+      const float m = right > left ? right : left;
+      yr[ox] = m;
+      if (!picks) continue;
+      const int q = px[0] == m ? 0 : px[1] == m ? 1 : px[2] == m ? 2 : 3;
+      if (!relu_below || px[q] > 0.0f) word |= 1u << (8 * q + lane_of[ox & 7]);
+      if ((ox & 7) == 7 || ox == g->ow - 1) {
+        *picks++ = word;
+        word = 0;
+      }
     }
 #endif
   }
@@ -99,28 +155,25 @@ static inline float keep_if(int cond, float g) {
 }
 #endif
 
-/* dx of one plane: each window's gradient to its first pixel (row-major)
- * equal to the maximum, zero elsewhere. Every pixel of a window is written
- * once, chosen by masks rather than branches (random data would
- * mispredict them); rows and columns no window covers are zeroed. */
-static void maxpool_2x2_backward(const geometry *g, const float *restrict xp, const float *restrict yp,
-                                 const float *restrict dyp, float *restrict dxp) {
+/* dx of one plane: each window's gradient to the pixel its forward picked,
+ * zero elsewhere. Every pixel of a window is written once, chosen by masks
+ * rather than branches (random data would mispredict them); rows and
+ * columns no window covers are zeroed. */
+static void maxpool_2x2_backward(const geometry *g, const uint32_t *restrict picks, const float *restrict dyp,
+                                 float *restrict dxp) {
   for (int oy = 0; oy < g->oh; oy++) {
-    const float *restrict r0 = xp + (size_t)2 * oy * g->w, *restrict r1 = r0 + g->w;
     float *restrict d0 = dxp + (size_t)2 * oy * g->w, *restrict d1 = d0 + g->w;
-    const float *restrict yr = yp + (size_t)oy * g->ow, *restrict dr = dyp + (size_t)oy * g->ow;
+    const float *restrict dr = dyp + (size_t)oy * g->ow;
 #if CN_LANE_MASKS
     for (int ox = 0; ox < g->ow; ox += 8) {
       const int n = g->ow - ox < 8 ? g->ow - ox : 8;
-      const cn_lane_mask windows = cn_lanes(n), lo = cn_lanes(2 * n), hi = cn_lanes(2 * n - 8);
-      const window_pixels p = load_windows(r0 + 2 * ox, r1 + 2 * ox, n);
-      const __m256 m = swap_middle(cn_load_lanes(yr + ox, windows)), grad = swap_middle(cn_load_lanes(dr + ox, windows));
-      const __m256 ia = _mm256_cmp_ps(p.even0, m, _CMP_EQ_OQ);
-      const __m256 ib = _mm256_andnot_ps(ia, _mm256_cmp_ps(p.odd0, m, _CMP_EQ_OQ));
-      const __m256 ab = _mm256_or_ps(ia, ib);
-      const __m256 ic = _mm256_andnot_ps(ab, _mm256_cmp_ps(p.even1, m, _CMP_EQ_OQ));
-      const __m256 ga = _mm256_and_ps(ia, grad), gb = _mm256_and_ps(ib, grad), gc = _mm256_and_ps(ic, grad);
-      const __m256 gd = _mm256_andnot_ps(_mm256_or_ps(ab, ic), grad);
+      const cn_lane_mask lo = cn_lanes(2 * n), hi = cn_lanes(2 * n - 8);
+      const __m256 grad = swap_middle(cn_load_lanes(dr + ox, cn_lanes(n)));
+      const uint32_t word = *picks++;
+      const __m256 ga = _mm256_and_ps(lanes_of_bits(word & 0xff), grad);
+      const __m256 gb = _mm256_and_ps(lanes_of_bits(word >> 8 & 0xff), grad);
+      const __m256 gc = _mm256_and_ps(lanes_of_bits(word >> 16 & 0xff), grad);
+      const __m256 gd = _mm256_and_ps(lanes_of_bits(word >> 24), grad);
       /* unpacking the window order gives the pixel order back */
       cn_store_lanes(d0 + 2 * ox, lo, _mm256_unpacklo_ps(ga, gb));
       cn_store_lanes(d0 + 2 * ox + 8, hi, _mm256_unpackhi_ps(ga, gb));
@@ -129,13 +182,14 @@ static void maxpool_2x2_backward(const geometry *g, const float *restrict xp, co
     }
 #else
     for (int ox = 0; ox < g->ow; ox++) {
-      const float m = yr[ox], grad = dr[ox];
-      const int a = r0[2 * ox] == m, b = !a & (r0[2 * ox + 1] == m), c = !a & !b & (r1[2 * ox] == m);
-      d0[2 * ox] = keep_if(a, grad);
-      d0[2 * ox + 1] = keep_if(b, grad);
-      d1[2 * ox] = keep_if(c, grad);
-      d1[2 * ox + 1] = keep_if(!a & !b & !c, grad);
+      const uint32_t word = picks[ox / 8] >> lane_of[ox & 7];
+      const float grad = dr[ox];
+      d0[2 * ox] = keep_if(word & 1, grad);
+      d0[2 * ox + 1] = keep_if(word >> 8 & 1, grad);
+      d1[2 * ox] = keep_if(word >> 16 & 1, grad);
+      d1[2 * ox + 1] = keep_if(word >> 24 & 1, grad);
     }
+    picks += (g->ow + 7) / 8;
 #endif
     for (int x = 2 * g->ow; x < g->w; x++) d0[x] = d1[x] = 0.0f;
   }
@@ -175,7 +229,8 @@ static void maxpool_forward_part(void *ctx, int t, int nt) {
     const float *xp = j->x + (size_t)pl * in_plane;
     float *yp = j->y + (size_t)pl * out_plane;
     if (is_2x2(&g)) {
-      maxpool_2x2(&g, xp, yp);
+      uint32_t *picks = j->training ? (uint32_t *)j->l->state + (size_t)pl * pick_words(&g) : NULL;
+      maxpool_2x2(&g, xp, yp, picks, j->l->relu_below);
       continue;
     }
     for (int oy = 0; oy < g.oh; oy++)
@@ -202,7 +257,7 @@ static void maxpool_backward_part(void *ctx, int t, int nt) {
     const float *dyp = j->dy + (size_t)pl * out_plane;
     float *dxp = j->dx + (size_t)pl * in_plane;
     if (is_2x2(&g)) {
-      maxpool_2x2_backward(&g, xp, yp, dyp, dxp);
+      maxpool_2x2_backward(&g, (const uint32_t *)j->l->state + (size_t)pl * pick_words(&g), dyp, dxp);
       continue;
     }
     memset(dxp, 0, sizeof(float) * (size_t)in_plane);
@@ -213,7 +268,7 @@ static void maxpool_backward_part(void *ctx, int t, int nt) {
         for (int iy = y0; iy < y1 && !found; iy++)
           for (int ix = x0; ix < x1 && !found; ix++)
             if (xp[iy * g.w + ix] == yp[oy * g.ow + ox]) {
-              dxp[iy * g.w + ix] += dyp[oy * g.ow + ox];
+              if (!j->l->relu_below || xp[iy * g.w + ix] > 0.0f) dxp[iy * g.w + ix] += dyp[oy * g.ow + ox];
               found = 1;
             }
       }
@@ -300,7 +355,7 @@ static void avgpool_backward(cn_layer *l, const float *x, const float *y, float 
   cn_parallel(pool_threads(l, n, p), avgpool_backward_part, &j);
 }
 
-const cn_layer_ops cn_maxpool_ops = {cn_layer_no_params, cn_layer_no_state, cn_layer_no_work, cn_layer_no_init,
+const cn_layer_ops cn_maxpool_ops = {cn_layer_no_params, maxpool_state, cn_layer_no_work, cn_layer_no_init,
                                      maxpool_forward, maxpool_backward};
 const cn_layer_ops cn_avgpool_ops = {cn_layer_no_params, cn_layer_no_state, cn_layer_no_work, cn_layer_no_init,
                                      avgpool_forward, avgpool_backward};
