@@ -1,5 +1,5 @@
 /* Internal: the first n of 8 float lanes, for loads and stores that stop
- * at the end of a row; an 8x8 transpose; and a short row copy. With AVX-512VL a mask register; with AVX2 alone a
+ * at the end of a row; and an 8x8 transpose. With AVX-512VL a mask register; with AVX2 alone a
  * vector mask (maskload/maskstore). Lanes left out are not read, so a
  * masked load may reach past the end of an array. */
 #ifndef CN_ENGINE_LANES_H
@@ -45,20 +45,5 @@ static inline void cn_transpose8(__m256 r[8]) {
 #else
 #define CN_LANE_MASKS 0
 #endif
-
-#include <string.h>
-
-/* dst[0..n) = src[0..n) for the short rows of an image plane (tens of
- * floats), copied inline: a call to memcpy costs more than such a copy,
- * and compilers turn a plain loop back into that call. */
-static inline void cn_copy_row(float *restrict dst, const float *restrict src, int n) {
-#if CN_LANE_MASKS
-  int q = 0;
-  for (; q + 8 <= n; q += 8) _mm256_storeu_ps(dst + q, _mm256_loadu_ps(src + q));
-  if (q < n) cn_store_lanes(dst + q, cn_lanes(n - q), cn_load_lanes(src + q, cn_lanes(n - q)));
-#else
-  memcpy(dst, src, sizeof(float) * (size_t)n);
-#endif
-}
 
 #endif

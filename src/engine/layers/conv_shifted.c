@@ -4,7 +4,6 @@
  * offsets, so no im2col matrix is written. */
 #include <string.h>
 
-#include "engine/lanes.h"
 #include "engine/layers/conv.h"
 
 /* Up to this many im2col rows (c*kh*kw), the weight gradient is taken as
@@ -38,20 +37,13 @@ static shifted backward_of(const cn_conv_geo *g) {
 }
 
 /* x [c, h, w] -> xp [c, hp, wp] with pt rows above and pl columns left of
- * the image and zeros around it. */
+ * the image and zeros around it: the planes zeroed at once, then the rows
+ * copied in. */
 static void pad(const float *x, int c, int h, int w, int pt, int pl, int hp, int wp, float *xp) {
-  for (int ch = 0; ch < c; ch++) {
-    float *plane = xp + (size_t)ch * hp * wp;
-    const float *src = x + (size_t)ch * h * w;
-    memset(plane, 0, sizeof(float) * (size_t)pt * wp);
-    for (int y = 0; y < h; y++) {
-      float *row = plane + (size_t)(pt + y) * wp;
-      for (int q = 0; q < pl; q++) row[q] = 0.0f;
-      cn_copy_row(row + pl, src + (size_t)y * w, w);
-      for (int q = pl + w; q < wp; q++) row[q] = 0.0f;
-    }
-    memset(plane + (size_t)(pt + h) * wp, 0, sizeof(float) * (size_t)(hp - pt - h) * wp);
-  }
+  memset(xp, 0, sizeof(float) * (size_t)c * hp * wp);
+  for (int ch = 0; ch < c; ch++)
+    for (int y = 0; y < h; y++)
+      memcpy(xp + ((size_t)ch * hp + pt + y) * wp + pl, x + ((size_t)ch * h + y) * w, sizeof(float) * (size_t)w);
 }
 
 /* off[k] = (c*hp + ky)*wp + kx for k = (c, ky, kx): where row k of the
@@ -76,7 +68,8 @@ static void conv_padded(const shifted *s, const float *w, const float *bias, int
   gemm(s->f, s->ncols, k, cn_mat(w, k, 1), rows, ywide, s->ncols, 0, &ep, scratch);
   for (int f = 0; f < s->f; f++)
     for (int oy = 0; oy < s->oh; oy++)
-      cn_copy_row(out + ((size_t)f * s->oh + oy) * s->ow, ywide + (size_t)f * s->ncols + (size_t)oy * s->wp, s->ow);
+      memcpy(out + ((size_t)f * s->oh + oy) * s->ow, ywide + (size_t)f * s->ncols + (size_t)oy * s->wp,
+             sizeof(float) * (size_t)s->ow);
 }
 
 /* Per-thread scratch, in this order: the padded input, the padded-width
@@ -148,7 +141,7 @@ static const float *padded_width_dy(const cn_conv_geo *g, const shifted *s, cons
   for (int f = 0; f < g->f; f++)
     for (int oy = 0; oy < g->oh; oy++) {
       float *row = ywide + (size_t)f * s->ncols + (size_t)oy * s->wp;
-      cn_copy_row(row, dy + ((size_t)f * g->oh + oy) * g->ow, g->ow);
+      memcpy(row, dy + ((size_t)f * g->oh + oy) * g->ow, sizeof(float) * (size_t)g->ow);
       if (oy + 1 < g->oh)
         for (int q = g->ow; q < s->wp; q++) row[q] = 0.0f;
     }
@@ -206,5 +199,6 @@ void cn_conv1_backward_dx_by_columns(const cn_conv_geo *g, const float *w, const
   if (unpadded) return;
   for (int c = 0; c < g->c; c++)
     for (int y = 0; y < g->h; y++)
-      cn_copy_row(dx + ((size_t)c * g->h + y) * g->w, dxp + ((size_t)c * s.hp + g->pt + y) * s.wp + g->pl, g->w);
+      memcpy(dx + ((size_t)c * g->h + y) * g->w, dxp + ((size_t)c * s.hp + g->pt + y) * s.wp + g->pl,
+             sizeof(float) * (size_t)g->w);
 }
