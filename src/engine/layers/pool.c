@@ -114,11 +114,11 @@ static void maxpool_2x2(const geometry *g, const float *restrict xp, float *rest
       const __m256 ab = _mm256_or_ps(a, b);
       __m256 c = _mm256_andnot_ps(ab, _mm256_cmp_ps(p.even1, m, _CMP_EQ_OQ));
       __m256 d = _mm256_andnot_ps(_mm256_or_ps(ab, c), _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
-      if (relu_below) {
-        const __m256 zero = _mm256_setzero_ps();
-        a = _mm256_and_ps(a, _mm256_cmp_ps(p.even0, zero, _CMP_GT_OQ));
-        b = _mm256_and_ps(b, _mm256_cmp_ps(p.odd0, zero, _CMP_GT_OQ));
-        c = _mm256_and_ps(c, _mm256_cmp_ps(p.even1, zero, _CMP_GT_OQ));
+      if (relu_below) { /* a, b and c equal m; d may not (NaNs) */
+        const __m256 zero = _mm256_setzero_ps(), positive = _mm256_cmp_ps(m, zero, _CMP_GT_OQ);
+        a = _mm256_and_ps(a, positive);
+        b = _mm256_and_ps(b, positive);
+        c = _mm256_and_ps(c, positive);
         d = _mm256_and_ps(d, _mm256_cmp_ps(p.odd1, zero, _CMP_GT_OQ));
       }
       *picks++ = (uint32_t)_mm256_movemask_ps(a) | (uint32_t)_mm256_movemask_ps(b) << 8 |
