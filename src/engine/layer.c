@@ -28,7 +28,10 @@ void cn_layer_setup(cn_layer *l, const cn_layer_spec *s, int index, cn_shape in,
                : CN_ACT_NONE;
   switch (s->kind) {
   case CN_LAYER_DENSE: l->ops = &cn_dense_ops; break;
-  case CN_LAYER_CONV2D: l->ops = &cn_conv2d_ops; break;
+  case CN_LAYER_CONV2D:
+    /* one window covering the whole input (then there is no padding either) */
+    l->ops = out.h == 1 && out.w == 1 && s->kh == in.h && s->kw == in.w ? &cn_conv2d_whole_ops : &cn_conv2d_ops;
+    break;
   case CN_LAYER_MAXPOOL: l->ops = &cn_maxpool_ops; break;
   case CN_LAYER_AVGPOOL: l->ops = &cn_avgpool_ops; break;
   case CN_LAYER_BATCHNORM: l->ops = &cn_batchnorm_ops; break;

@@ -125,7 +125,7 @@ static void fuse_batchnorm_relu(cn_model *m) {
 static void fuse_relu_maxpool(cn_model *m) {
   for (int i = 0; i + 1 < m->n_run; i++) {
     cn_layer *conv = &m->layers[i], *pool = &m->layers[i + 1];
-    if (conv->s.kind == CN_LAYER_CONV2D && conv->act == CN_ACT_RELU && pool->s.kind == CN_LAYER_MAXPOOL) {
+    if (conv->ops == &cn_conv2d_ops && conv->act == CN_ACT_RELU && pool->s.kind == CN_LAYER_MAXPOOL) {
       conv->dy_is_preact = 1;
       pool->relu_below = 1;
     }

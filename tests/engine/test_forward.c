@@ -78,6 +78,18 @@ static void test_conv(void) {
   const float bc[2] = {0, 1};
   const float yc[8] = {6, 12, 18, 24, 20, 39, 58, 77};
   conv_case(2, 2, 2, 2, 1, 1, 1, 0, xc, wc, bc, 2, 2, yc, "channels 1x1");
+  /* one window the size of the input (computed as a dense layer): filter 0
+   * weights 1..9, filter 1 all ones */
+  const float w_whole[18] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const float b_whole[2] = {0.5f, -1.0f}, y_whole[2] = {285.5f, 44.0f};
+  conv_case(1, 3, 3, 2, 3, 3, 1, 0, x3, w_whole, b_whole, 1, 1, y_whole, "valid 3x3 on 3x3 (whole input)");
+  cn_spec whole;
+  cn_spec_init(&whole, 1, 3, 3);
+  cn_spec_add_conv2d(&whole, 2, 3, 3, 1, 0, CN_ACT_NONE);
+  cn_model *m;
+  CHECK(cn_model_new(&whole, 1, &m) == 0);
+  CHECK(m->layers[0].ops == &cn_conv2d_whole_ops);
+  cn_model_free(m);
 }
 
 /* A pooling layer on one 1-channel image of x[i] = i. */

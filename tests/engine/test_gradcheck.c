@@ -160,6 +160,9 @@ static void test_conv(void) {
   /* 3x3 with 8 or more channels each way: Winograd F(4x4, 3x3) for y, dx and dW */
   conv_case(8, 5, 6, 8, 3, 3, 1, 1, 1, CN_ACT_TANH, "conv same 3x3 8->8 tanh (Winograd)");
   conv_case(9, 7, 5, 10, 3, 3, 1, 1, 0, CN_ACT_NONE, "conv valid 3x3 9->10 (Winograd, odd maps)");
+  /* one window the size of the input (Deotte's last conv): the dense path */
+  conv_case(3, 4, 4, 5, 4, 4, 1, 1, 0, CN_ACT_RELU, "conv valid 4x4 on 4x4 (whole input) relu");
+  conv_case(2, 3, 5, 4, 3, 5, 2, 2, 1, CN_ACT_TANH, "conv same 3x5 stride 2 on 3x5 (whole input) tanh");
 }
 
 static void pool_case(cn_layer_kind kind, int c, int h, int w, int size, int stride, int same, const char *what) {

@@ -168,7 +168,7 @@ static size_t conv_work(const cn_layer *l, int max_batch, int threads) {
          (cn_wino_fits(&g) ? 2 * cn_round_floats(cn_wino_weights_floats(&g)) : 0);
 }
 
-static void conv_init(cn_layer *l, cn_rng *rng) {
+void cn_conv_init(cn_layer *l, cn_rng *rng) {
   cn_conv_geo g = cn_conv_geometry(l);
   /* Keras: fan_in = c*kh*kw, fan_out = f*kh*kw */
   cn_glorot_uniform(l->w, (size_t)g.f * g.k, (double)g.k, (double)g.f * g.kh * g.kw, rng);
@@ -400,5 +400,5 @@ int cn_conv_split_unit(const cn_layer *l, cn_precision precision) {
   return precision == CN_PRECISION_FP32 && cn_wino_fits(&g) ? CN_WINO_MAX_IMAGES : CONV_GRAD_CHUNK;
 }
 
-const cn_layer_ops cn_conv2d_ops = {conv_params, cn_layer_no_state, conv_work, conv_init, conv_forward,
+const cn_layer_ops cn_conv2d_ops = {conv_params, cn_layer_no_state, conv_work, cn_conv_init, conv_forward,
                                     conv_backward};

@@ -121,3 +121,8 @@ static void dense_backward(cn_layer *l, const float *x, const float *y, float *d
 
 const cn_layer_ops cn_dense_ops = {dense_params, cn_layer_no_state, dense_work, dense_init, dense_forward,
                                    dense_backward};
+/* Per image, such a convolution is one dot product per filter: as a conv
+ * it ran one matrix-vector product per image and added its weight
+ * gradient one image at a time; as a dense layer the batch is one GEMM. */
+const cn_layer_ops cn_conv2d_whole_ops = {dense_params, cn_layer_no_state, dense_work, cn_conv_init, dense_forward,
+                                          dense_backward};
