@@ -160,6 +160,10 @@ static void test_conv(void) {
   /* 3x3 with 8 or more channels each way: Winograd F(4x4, 3x3) for y, dx and dW */
   conv_case(8, 5, 6, 8, 3, 3, 1, 1, 1, CN_ACT_TANH, "conv same 3x3 8->8 tanh (Winograd)");
   conv_case(9, 7, 5, 10, 3, 3, 1, 1, 0, CN_ACT_NONE, "conv valid 3x3 9->10 (Winograd, odd maps)");
+  /* strides above 1 (Deotte's 5x5 stride 2, and a stride that leaves the
+   * last columns unread) */
+  conv_case(3, 8, 8, 4, 5, 5, 2, 2, 1, CN_ACT_TANH, "conv same 5x5 stride 2 tanh");
+  conv_case(2, 9, 10, 3, 4, 4, 3, 3, 0, CN_ACT_NONE, "conv valid 4x4 stride 3 (last column unread)");
   /* one window the size of the input (Deotte's last conv): the dense path */
   conv_case(3, 4, 4, 5, 4, 4, 1, 1, 0, CN_ACT_RELU, "conv valid 4x4 on 4x4 (whole input) relu");
   conv_case(2, 3, 5, 4, 3, 5, 2, 2, 1, CN_ACT_TANH, "conv same 3x5 stride 2 on 3x5 (whole input) tanh");
