@@ -96,8 +96,8 @@ struct cn_layer {
 
 extern const cn_layer_ops cn_dense_ops, cn_conv2d_ops, cn_maxpool_ops, cn_avgpool_ops,
     cn_batchnorm_ops, cn_dropout_ops, cn_activation_ops;
-/* A conv2d whose one window is its whole input (valid padding, a 1x1
- * output, as the 4x4 convolution that ends Deotte's network): a dense layer
+/* A conv2d whose one window is its whole input (a 1x1 output, no
+ * padding: the 4x4 convolution that ends Deotte's network): a dense layer
  * over the flattened input, the weight [f, c, kh, kw] being [f, c*h*w] in
  * the input's own order; Keras's conv initialisation (cn_conv_init). */
 extern const cn_layer_ops cn_conv2d_whole_ops;

@@ -3,7 +3,7 @@
  * padding and the average divides by the number of real pixels, as
  * TensorFlow does. Max pooling's backward sends each gradient to the first
  * pixel of its window (row-major) that equals the output. For the common
- * 2x2 window a training forward keeps that pixel (3 bits per window, as
+ * 2x2 window a training forward keeps that pixel (4 bits per window, as
  * lane masks), so the backward reads neither the input nor the output;
  * other windows find the maximum again.
  * When the layer before is a relu the model lets the pool apply relu's
