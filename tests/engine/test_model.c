@@ -97,21 +97,27 @@ static int same_tensors(cn_model *a, cn_model *b) {
   return 1;
 }
 
+/* `steps` SGD steps on fake batches of 32, the pixels shifted by `shift`. */
+static void train_steps(cn_model *m, int steps, float shift) {
+  float *x = malloc(sizeof(float) * 32 * 784);
+  int labels[32];
+  for (int step = 0; step < steps; step++) {
+    fake_batch(x, labels, 32, (uint64_t)step);
+    for (int i = 0; i < 32 * 784; i++) x[i] += shift;
+    float loss;
+    CHECK(cn_model_train_batch(m, x, labels, NULL, 32, &loss, NULL) == 0);
+    sgd_step(m, 0.05f);
+  }
+  free(x);
+}
+
 /* Trains a fresh model with `seed` for `steps` batches of 32 and returns it. */
 static cn_model *trained(uint64_t seed, int steps) {
   cn_spec s;
   every_layer_spec(&s);
   cn_model *m;
   if (cn_model_new(&s, seed, &m)) return NULL;
-  float *x = malloc(sizeof(float) * 32 * 784);
-  int labels[32];
-  for (int step = 0; step < steps; step++) {
-    fake_batch(x, labels, 32, (uint64_t)step);
-    float loss;
-    CHECK(cn_model_train_batch(m, x, labels, NULL, 32, &loss, NULL) == 0);
-    sgd_step(m, 0.05f);
-  }
-  free(x);
+  train_steps(m, steps, 0.0f);
   return m;
 }
 
@@ -216,16 +222,7 @@ static cn_model *conv_pool_trained(int fused, int size, int stride, int same, in
   cn_model *m;
   if (cn_model_new(&s, 4, &m)) return NULL;
   CHECK(m->layers[0].dy_is_preact == fused && m->layers[fused ? 1 : 2].relu_below == fused);
-  float *x = malloc(sizeof(float) * 32 * 784);
-  int labels[32];
-  for (int step = 0; step < steps; step++) {
-    fake_batch(x, labels, 32, (uint64_t)step);
-    for (int i = 0; i < 32 * 784; i++) x[i] -= 0.5f; /* so relu cuts about half */
-    float loss;
-    CHECK(cn_model_train_batch(m, x, labels, NULL, 32, &loss, NULL) == 0);
-    sgd_step(m, 0.05f);
-  }
-  free(x);
+  train_steps(m, steps, -0.5f); /* so relu cuts about half */
   return m;
 }
 
