@@ -3,6 +3,7 @@
  * entries of kinds without parameters. */
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/fpmode.h"
@@ -69,6 +70,31 @@ void cn_parallel(int nt, void (*body)(void *ctx, int t, int nt), void *ctx) {
   {
     const unsigned saved = cn_fp_flush_begin();
     body(ctx, omp_get_thread_num(), omp_get_num_threads());
+    cn_fp_flush_end(saved);
+  }
+}
+
+/* Pieces per thread: enough that the last piece is a small share of the
+ * work, few enough that taking one (an atomic add) costs nothing. */
+#define PIECES_PER_THREAD 8
+
+void cn_parallel_items(int nt, int n, int unit, void (*body)(void *ctx, int t, int lo, int hi), void *ctx) {
+  const int units = (n + unit - 1) / unit;
+  if (nt > units) nt = units;
+  if (nt <= 1) {
+    const unsigned saved = cn_fp_flush_begin();
+    if (n > 0) body(ctx, 0, 0, n);
+    cn_fp_flush_end(saved);
+    return;
+  }
+  const int piece = unit * ((units + PIECES_PER_THREAD * nt - 1) / (PIECES_PER_THREAD * nt));
+  atomic_int next = 0;
+#pragma omp parallel num_threads(nt)
+  {
+    const unsigned saved = cn_fp_flush_begin();
+    const int t = omp_get_thread_num();
+    for (int lo; (lo = atomic_fetch_add_explicit(&next, piece, memory_order_relaxed)) < n;)
+      body(ctx, t, lo, n - lo < piece ? n : lo + piece);
     cn_fp_flush_end(saved);
   }
 }

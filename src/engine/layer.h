@@ -139,6 +139,15 @@ typedef struct {
  * the fork and, with LLVM's libomp, an allocation per region. */
 void cn_parallel(int nt, void (*body)(void *ctx, int t, int nt), void *ctx);
 
+/* Runs body(ctx, t, lo, hi) over items [0, n) on nt threads, handing the
+ * items out in pieces (whole multiples of `unit`, a few per thread) to
+ * whichever thread is free first: when one core runs slower than the
+ * other (a busy hyperthread sibling, a descheduled vCPU), the faster one
+ * takes more pieces instead of waiting at the barrier. Which thread takes
+ * a piece never changes its result, so every split gives the same bits as
+ * long as each item's work does not depend on the range it came in. */
+void cn_parallel_items(int nt, int n, int unit, void (*body)(void *ctx, int t, int lo, int hi), void *ctx);
+
 /* The share [lo, hi) of n items that thread t of nt takes: contiguous and
  * fixed, so every run splits work the same way. */
 static inline void cn_split(int n, int t, int nt, int *lo, int *hi) {

@@ -1,8 +1,10 @@
 /* The model as a whole: tensor names and shapes (the checkpoint contract),
  * Keras initialisation, determinism, batches smaller than planned, thread
- * count independence, no allocation in the batch loop, and the errors. */
+ * count independence and how a pass's pieces go to the threads, no
+ * allocation in the batch loop, and the errors. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "engine_test.h"
 
@@ -193,8 +195,8 @@ static void test_determinism(void) {
   a = trained(11, 10);
   b = trained(11, 10);
   CHECK(a && b && same_tensors(a, b));
-  /* and at 2 threads: the split is fixed and every sum has one order, so
-   * the result does not depend on the thread count */
+  /* and at 2 threads: whichever thread takes a piece of a pass, every sum
+   * has one order, so the result does not depend on the thread count */
   cn_set_threads(2);
   c = trained(11, 10);
   CHECK(c && same_tensors(a, c));
@@ -224,6 +226,51 @@ static cn_model *conv_pool_trained(int fused, int size, int stride, int same, in
   CHECK(m->layers[0].dy_is_preact == fused && m->layers[fused ? 1 : 2].relu_below == fused);
   train_steps(m, steps, -0.5f); /* so relu cuts about half */
   return m;
+}
+
+/* cn_parallel_items: what each thread took, item by item. */
+enum { ITEMS = 1000 };
+typedef struct {
+  int unit, seen[ITEMS], taker[ITEMS], misaligned, slow_first;
+} items_probe;
+
+static void take_items(void *ctx, int t, int lo, int hi) {
+  items_probe *p = ctx;
+  if (lo % p->unit) p->misaligned++;
+  if (t == 0 && p->slow_first) { /* a slow core: the other thread should take the rest meanwhile */
+    p->slow_first = 0;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  for (int i = lo; i < hi; i++) {
+    p->seen[i]++;
+    p->taker[i] = t;
+  }
+}
+
+static void test_parallel_items(void) {
+  const int counts[] = {0, 1, 7, 64, 999, ITEMS}, units[] = {1, 3, 8};
+  for (size_t a = 0; a < sizeof counts / sizeof counts[0]; a++)
+    for (size_t b = 0; b < sizeof units / sizeof units[0]; b++)
+      for (int nt = 1; nt <= 3; nt++) {
+        static items_probe p;
+        memset(&p, 0, sizeof p);
+        p.unit = units[b];
+        cn_parallel_items(nt, counts[a], units[b], take_items, &p);
+        int wrong = 0;
+        for (int i = 0; i < ITEMS; i++) wrong += p.seen[i] != (i < counts[a]);
+        CHECK_MSG(!wrong && !p.misaligned, "%d items in units of %d on %d threads: %d taken other than once, %d pieces "
+                  "not at a whole unit", counts[a], units[b], nt, wrong, p.misaligned);
+      }
+  /* thread 0 stalls in its first piece: thread 1 takes most of the others */
+  static items_probe p;
+  memset(&p, 0, sizeof p);
+  p.unit = 1;
+  p.slow_first = 1;
+  cn_parallel_items(2, ITEMS, 1, take_items, &p);
+  int by_second = 0;
+  for (int i = 0; i < ITEMS; i++) by_second += p.taker[i] == 1;
+  CHECK_MSG(by_second > ITEMS / 2, "thread 1 took %d of %d items while thread 0 stalled", by_second, ITEMS);
 }
 
 static void test_relu_maxpool_fusion(void) {
@@ -405,6 +452,7 @@ int main(void) {
   test_zoo_param_counts();
   test_tensors();
   test_determinism();
+  test_parallel_items();
   test_relu_maxpool_fusion();
   test_small_batch();
   test_no_allocation();

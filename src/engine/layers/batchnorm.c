@@ -47,6 +47,9 @@ static int bn_threads(const cn_layer *l, int n, const cn_pass *p) {
   return (double)n * l->in_size < BN_PARALLEL_VALUES ? 1 : p->threads;
 }
 
+/* Channels per piece of a pass: after dense, whole blocks of lanes. */
+static int channel_unit(const cn_layer *l) { return l->in.h * l->in.w == 1 ? CN_LANES : 1; }
+
 /* Batch mean and variance of channel c over n images of S values: the
  * mean first, then the squared deviations from it (more accurate than one
  * pass of sum and sum of squares). */
@@ -107,7 +110,8 @@ static void bn_forward_features(cn_layer *l, const float *restrict x, float *res
 }
 
 /* x [n, c, h, w] -> y [n, c, h, w]; channels [lo, hi) */
-static void bn_forward_part(void *ctx, int t, int nt) {
+static void bn_forward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   cn_layer *l = j->l;
   const int C = l->in.c, S = l->in.h * l->in.w, n = j->n, training = j->training;
@@ -116,8 +120,6 @@ static void bn_forward_part(void *ctx, int t, int nt) {
   const float momentum = l->s.momentum, eps = l->s.epsilon;
   const float *x = j->x;
   float *y = j->y, *mean = l->state, *istd = l->state + cn_round_floats((size_t)C);
-  int lo, hi;
-  cn_split(C, t, nt, &lo, &hi);
   if (S == 1) {
     double sum[CN_LANES], ss[CN_LANES];
     bn_forward_features(l, x, y, n, training, lo, hi, sum, ss);
@@ -211,7 +213,8 @@ static void plane_sums(float *restrict dy, const float *restrict y, const float 
 /* Training-mode backward, with xhat = (x - mean) * istd over the m values:
  *   dgamma = sum dy * xhat, dbeta = sum dy,
  *   dx = gamma * istd / m * (m * dy - dbeta - xhat * dgamma). */
-static void bn_backward_part(void *ctx, int t, int nt) {
+static void bn_backward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   cn_layer *l = j->l;
   const int C = l->in.c, S = l->in.h * l->in.w, n = j->n;
@@ -219,8 +222,6 @@ static void bn_backward_part(void *ctx, int t, int nt) {
   const float m = (float)n * (float)S;
   const float *x = j->x, *y = j->y, *mean = l->state, *istd = l->state + cn_round_floats((size_t)C);
   float *dy = j->dy, *dx = j->dx;
-  int lo, hi;
-  cn_split(C, t, nt, &lo, &hi);
   if (S == 1) {
     bn_backward_features(l, x, y, dy, dx, n, lo, hi);
     return;
@@ -411,7 +412,7 @@ static void bn_forward(cn_layer *l, const float *x, float *y, int n, int trainin
   if (training && p->slice)
     bn_forward_split(&j);
   else
-    cn_parallel(bn_threads(l, n, p), bn_forward_part, &j);
+    cn_parallel_items(bn_threads(l, n, p), l->in.c, channel_unit(l), bn_forward_part, &j);
 }
 
 static void bn_backward(cn_layer *l, const float *x, const float *y, float *dy, float *dx, int n,
@@ -420,7 +421,7 @@ static void bn_backward(cn_layer *l, const float *x, const float *y, float *dy, 
   if (p->slice)
     bn_backward_split(&j);
   else
-    cn_parallel(bn_threads(l, n, p), bn_backward_part, &j);
+    cn_parallel_items(bn_threads(l, n, p), l->in.c, channel_unit(l), bn_backward_part, &j);
 }
 
 const cn_layer_ops cn_batchnorm_ops = {bn_params, bn_state, cn_layer_no_work, bn_init, bn_forward, bn_backward};

@@ -218,7 +218,7 @@ static void wino_forward_images(const cn_job *j, const cn_conv_geo *g, int lo, i
 }
 
 /* x [n, c, h, w] -> y [n, f, oh, ow], images [lo, hi) of n */
-static void conv_forward_part(void *ctx, int t, int nt) {
+static void conv_forward_part(void *ctx, int t, int lo, int hi) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
   const cn_conv_geo g = cn_conv_geometry(l);
@@ -227,8 +227,6 @@ static void conv_forward_part(void *ctx, int t, int nt) {
   float *work = thread_work(j->p, &g, t);
   float *col = work, *scratch = col + 2 * cn_round_floats((size_t)g.k * g.npix);
   cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
-  int lo, hi;
-  cn_split(j->n, t, nt, &lo, &hi);
   if (winograd(&g, j->p)) {
     wino_forward_images(j, &g, lo, hi, work);
     if (l->act != CN_ACT_RELU)
@@ -252,13 +250,14 @@ static void conv_forward(cn_layer *l, const float *x, float *y, int n, int train
   const cn_conv_geo g = cn_conv_geometry(l);
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
   if (winograd(&g, p)) wino_weights(&g, l->w, 0, wino_weights_of(p, &g, n, 0), p);
-  cn_parallel(conv_threads(&g, n, n, p), conv_forward_part, &j);
+  /* Winograd's images go in whole groups, as one thread would take them */
+  cn_parallel_items(conv_threads(&g, n, n, p), n, winograd(&g, p) ? cn_wino_images(&g) : 1, conv_forward_part, &j);
 }
 
 /* dy [n, f, oh, ow] (becomes d pre-activation) -> one partial (dWt [k, f]
  * or Winograd's dU, and db [f]) per chunk of images, dx [n, c, h, w];
  * chunks [lo, hi) */
-static void conv_backward_part(void *ctx, int t, int nt) {
+static void conv_backward_part(void *ctx, int t, int lo, int hi) {
   const cn_job *j = ctx;
   const cn_layer *l = j->l;
   const cn_conv_geo g = cn_conv_geometry(l);
@@ -269,9 +268,7 @@ static void conv_backward_part(void *ctx, int t, int nt) {
   cn_gemm_fn *gemm = cn_gemm_for(j->p->precision);
   const int wino = winograd(&g, j->p), step = cn_wino_images(&g);
   const float *u_dx = wino_weights_of(j->p, &g, j->n, 1);
-  int lo, hi;
   const int size = chunk_size(&g, j->p);
-  cn_split(chunks_of(j->n, size), t, nt, &lo, &hi);
   for (int ch = lo; ch < hi; ch++) {
     float *dwt = partials_of(j->p, &g) + (size_t)ch * partial_floats(&g), *restrict db = dwt + partial_weights(&g, wino);
     int first = ch * size, last = first + size < j->n ? first + size : j->n;
@@ -380,7 +377,8 @@ static void conv_backward(cn_layer *l, const float *x, const float *y, float *dy
   else if (dx && dx_by_flipped_conv(&g))
     cn_conv1_flip(&g, l->w, flipped_of(p, &g, n));
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  cn_parallel(conv_threads(&g, n, chunks_of(n, chunk_size(&g, p)), p), conv_backward_part, &j);
+  const int nchunks = chunks_of(n, chunk_size(&g, p));
+  cn_parallel_items(conv_threads(&g, n, nchunks, p), nchunks, 1, conv_backward_part, &j);
   const int wino = winograd(&g, p);
   const size_t bytes = sizeof(float) * (partial_weights(&g, wino) + (size_t)g.f);
   conv_sum sum = {&j, partials_of(p, &g), 1};

@@ -218,13 +218,12 @@ static void avgpool_2x2_backward(const geometry *g, const float *restrict dyp, f
   }
 }
 
-/* x [n, c, h, w] -> y [n, c, oh, ow] */
-static void maxpool_forward_part(void *ctx, int t, int nt) {
+/* x [n, c, h, w] -> y [n, c, oh, ow], planes [lo, hi) of the n*c */
+static void maxpool_forward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   const geometry g = geo(j->l);
   const int in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-  int lo, hi;
-  cn_split(j->n * j->l->in.c, t, nt, &lo, &hi);
   for (int pl = lo; pl < hi; pl++) {
     const float *xp = j->x + (size_t)pl * in_plane;
     float *yp = j->y + (size_t)pl * out_plane;
@@ -245,13 +244,12 @@ static void maxpool_forward_part(void *ctx, int t, int nt) {
   }
 }
 
-/* dy [n, c, oh, ow] -> dx [n, c, h, w] */
-static void maxpool_backward_part(void *ctx, int t, int nt) {
+/* dy [n, c, oh, ow] -> dx [n, c, h, w], planes [lo, hi) */
+static void maxpool_backward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   const geometry g = geo(j->l);
   const int in_plane = g.h * g.w, out_plane = g.oh * g.ow;
-  int lo, hi;
-  cn_split(j->n * j->l->in.c, t, nt, &lo, &hi);
   for (int pl = lo; pl < hi; pl++) {
     const float *xp = j->x + (size_t)pl * in_plane, *yp = j->y + (size_t)pl * out_plane;
     const float *dyp = j->dy + (size_t)pl * out_plane;
@@ -275,15 +273,14 @@ static void maxpool_backward_part(void *ctx, int t, int nt) {
   }
 }
 
-/* x [n, c, h, w] -> y [n, c, oh, ow] */
-static void avgpool_forward_part(void *ctx, int t, int nt) {
+/* x [n, c, h, w] -> y [n, c, oh, ow], planes [lo, hi) */
+static void avgpool_forward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   const geometry g = geo(j->l);
   const int in_plane = g.h * g.w, out_plane = g.oh * g.ow;
   const float *x = j->x;
   float *y = j->y;
-  int lo, hi;
-  cn_split(j->n * j->l->in.c, t, nt, &lo, &hi);
   for (int pl = lo; pl < hi; pl++) {
     const float *xp = x + (size_t)pl * in_plane;
     float *yp = y + (size_t)pl * out_plane;
@@ -303,15 +300,14 @@ static void avgpool_forward_part(void *ctx, int t, int nt) {
   }
 }
 
-/* dy [n, c, oh, ow] -> dx [n, c, h, w]: each gradient spread over its window. */
-static void avgpool_backward_part(void *ctx, int t, int nt) {
+/* dy [n, c, oh, ow] -> dx [n, c, h, w], planes [lo, hi): each gradient spread over its window. */
+static void avgpool_backward_part(void *ctx, int t, int lo, int hi) {
+  (void)t;
   const cn_job *j = ctx;
   const geometry g = geo(j->l);
   const int in_plane = g.h * g.w, out_plane = g.oh * g.ow;
   const float *dy = j->dy;
   float *dx = j->dx;
-  int lo, hi;
-  cn_split(j->n * j->l->in.c, t, nt, &lo, &hi);
   for (int pl = lo; pl < hi; pl++) {
     float *dxp = dx + (size_t)pl * in_plane;
     const float *dyp = dy + (size_t)pl * out_plane;
@@ -333,26 +329,26 @@ static void avgpool_backward_part(void *ctx, int t, int nt) {
 
 static void maxpool_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
-  cn_parallel(pool_threads(l, n, p), maxpool_forward_part, &j);
+  cn_parallel_items(pool_threads(l, n, p), n * l->in.c, 1, maxpool_forward_part, &j);
 }
 
 static void maxpool_backward(cn_layer *l, const float *x, const float *y, float *dy, float *dx, int n,
                              const cn_pass *p) {
   if (!dx) return;
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  cn_parallel(pool_threads(l, n, p), maxpool_backward_part, &j);
+  cn_parallel_items(pool_threads(l, n, p), n * l->in.c, 1, maxpool_backward_part, &j);
 }
 
 static void avgpool_forward(cn_layer *l, const float *x, float *y, int n, int training, const cn_pass *p) {
   cn_job j = {l, x, y, NULL, NULL, n, training, p};
-  cn_parallel(pool_threads(l, n, p), avgpool_forward_part, &j);
+  cn_parallel_items(pool_threads(l, n, p), n * l->in.c, 1, avgpool_forward_part, &j);
 }
 
 static void avgpool_backward(cn_layer *l, const float *x, const float *y, float *dy, float *dx, int n,
                              const cn_pass *p) {
   if (!dx) return;
   cn_job j = {l, x, (float *)y, dy, dx, n, 1, p};
-  cn_parallel(pool_threads(l, n, p), avgpool_backward_part, &j);
+  cn_parallel_items(pool_threads(l, n, p), n * l->in.c, 1, avgpool_backward_part, &j);
 }
 
 const cn_layer_ops cn_maxpool_ops = {cn_layer_no_params, maxpool_state, cn_layer_no_work, cn_layer_no_init,
