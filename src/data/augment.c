@@ -185,7 +185,7 @@ int cn_batch_fill_augmented(const cn_imageset *set, const int *idx, int count, c
     if (idx[b] < 0 || idx[b] >= set->n)
       return cn_fail(CN_EINVAL, "batch: image index %d is outside the set's 0..%d", idx[b], set->n - 1);
   const size_t pixels = (size_t)set->rows * (size_t)set->cols;
-#pragma omp parallel for num_threads(g->threads) schedule(static)
+#pragma omp parallel for num_threads(g->threads) schedule(dynamic, 4)
   for (int b = 0; b < count; b++) {
     int worker = omp_get_thread_num();
     float *img = g->scratch + scratch_floats(g->rows, g->cols) * (size_t)worker;
