@@ -27,7 +27,11 @@ struct cn_augmenter {
   float *scratch; /* per worker: the float image, dx, dy, and a blur row buffer */
 };
 
-static size_t scratch_floats(int rows, int cols) { return 4 * (size_t)rows * (size_t)cols; }
+/* Per thread: the image, the two displacement fields, and a field with
+ * `radius` zeros on every side (the blur's input). */
+static size_t scratch_floats(int rows, int cols, int radius) {
+  return 3 * (size_t)rows * (size_t)cols + (size_t)(rows + 2 * radius) * (size_t)(cols + 2 * radius);
+}
 
 int cn_augmenter_new(const cn_augment *a, int rows, int cols, int threads, cn_augmenter **out) {
   *out = NULL;
@@ -41,7 +45,7 @@ int cn_augmenter_new(const cn_augment *a, int rows, int cols, int threads, cn_au
   g->rows = rows, g->cols = cols, g->threads = threads;
   g->radius = a->elastic_alpha > 0 ? (int)ceilf(3 * a->elastic_sigma) : 0;
   g->kernel = malloc(sizeof *g->kernel * (size_t)(2 * g->radius + 1));
-  g->scratch = malloc(sizeof *g->scratch * scratch_floats(rows, cols) * (size_t)threads);
+  g->scratch = malloc(sizeof *g->scratch * scratch_floats(rows, cols, g->radius) * (size_t)threads);
   if (!g->kernel || !g->scratch) {
     cn_augmenter_free(g);
     return cn_fail(CN_ENOMEM, "augmentation: out of memory for %d threads of %dx%d images", threads, rows, cols);
@@ -68,24 +72,31 @@ void cn_augmenter_free(cn_augmenter *g) {
 /* Uniform in [-r, r]. */
 static float symmetric(cn_rng *rng, float r) { return (2 * cn_rng_uniform(rng) - 1) * r; }
 
-/* field = Gaussian(sigma) * field, separable, zeros outside; tmp holds one
- * pass. */
-static void blur(const cn_augmenter *g, float *field, float *tmp) {
-  const int h = g->rows, w = g->cols, r = g->radius;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      float s = 0;
-      for (int k = -r; k <= r; k++)
-        if (x + k >= 0 && x + k < w) s += g->kernel[k + r] * field[y * w + x + k];
-      tmp[y * w + x] = s;
+/* field = Gaussian(sigma) * field, separable, zeros outside. Each sum runs
+ * over every tap in order, reading the zeros of the padded copy where the
+ * tap falls outside: s + 0 is s (s is never -0), so this is the sum of the
+ * taps inside, as one row of lanes at a time. pad holds (h+2r) x (w+2r). */
+static void blur(const cn_augmenter *g, float *restrict field, float *restrict pad) {
+  const int h = g->rows, w = g->cols, r = g->radius, pw = w + 2 * r, taps = 2 * r + 1;
+  const float *restrict kernel = g->kernel;
+  memset(pad, 0, sizeof(float) * (size_t)(h + 2 * r) * (size_t)pw);
+  for (int y = 0; y < h; y++) memcpy(pad + (size_t)(y + r) * pw + r, field + (size_t)y * w, sizeof(float) * (size_t)w);
+  for (int y = 0; y < h; y++) { /* along rows */
+    float *restrict s = field + (size_t)y * w;
+    const float *restrict row = pad + (size_t)(y + r) * pw;
+    for (int x = 0; x < w; x++) s[x] = 0;
+    for (int k = 0; k < taps; k++)
+      for (int x = 0; x < w; x++) s[x] += kernel[k] * row[x + k];
+  }
+  for (int y = 0; y < h; y++) memcpy(pad + (size_t)(y + r) * pw + r, field + (size_t)y * w, sizeof(float) * (size_t)w);
+  for (int y = 0; y < h; y++) { /* down columns */
+    float *restrict s = field + (size_t)y * w;
+    for (int x = 0; x < w; x++) s[x] = 0;
+    for (int k = 0; k < taps; k++) {
+      const float *restrict row = pad + (size_t)(y + k) * pw + r;
+      for (int x = 0; x < w; x++) s[x] += kernel[k] * row[x];
     }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      float s = 0;
-      for (int k = -r; k <= r; k++)
-        if (y + k >= 0 && y + k < h) s += g->kernel[k + r] * tmp[(y + k) * w + x];
-      field[y * w + x] = s;
-    }
+  }
 }
 
 static float bilinear(const float *img, int h, int w, float y, float x) {
@@ -158,13 +169,13 @@ void cn_augment_image(const cn_augmenter *g, uint64_t seed, int epoch, int index
 
   float *dx = NULL, *dy = NULL;
   if (a->elastic_alpha > 0) {
-    float *scratch = g->scratch + scratch_floats(h, w) * (size_t)worker + (size_t)h * w;
+    float *scratch = g->scratch + scratch_floats(h, w, g->radius) * (size_t)worker + (size_t)h * w;
     dx = scratch, dy = scratch + (size_t)h * w;
-    float *tmp = dy + (size_t)h * w;
+    float *pad = dy + (size_t)h * w;
     for (int i = 0; i < h * w; i++) dx[i] = symmetric(&rng, 1);
     for (int i = 0; i < h * w; i++) dy[i] = symmetric(&rng, 1);
-    blur(g, dx, tmp);
-    blur(g, dy, tmp);
+    blur(g, dx, pad);
+    blur(g, dy, pad);
   }
 
   /* M = R S Z: [cos -sin; sin cos] [1 -sin(sh); 0 cos(sh)] diag(zx, zy). */
@@ -188,7 +199,7 @@ int cn_batch_fill_augmented(const cn_imageset *set, const int *idx, int count, c
 #pragma omp parallel for num_threads(g->threads) schedule(dynamic, 4)
   for (int b = 0; b < count; b++) {
     int worker = omp_get_thread_num();
-    float *img = g->scratch + scratch_floats(g->rows, g->cols) * (size_t)worker;
+    float *img = g->scratch + scratch_floats(g->rows, g->cols, g->radius) * (size_t)worker;
     const uint8_t *src = set->pixels + (size_t)idx[b] * pixels;
     for (size_t j = 0; j < pixels; j++) img[j] = (float)src[j] / 255.0f;
     cn_augment_image(g, seed, epoch, idx[b], worker, img, x + (size_t)b * pixels);
