@@ -44,6 +44,7 @@ cd "$root" || exit 1
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+machine="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) cores"
 echo "load $(load) at the start" > "$raw/loads.txt"
 
 # Each configuration: name, recipe, target, PyTorch seeds, options for both sides.
@@ -79,9 +80,9 @@ for config in "${configs[@]}"; do
 done
 echo "load $(load) at the end" >> "$raw/loads.txt"
 
-/usr/bin/python3 - "$raw" "$seeds" "$best" "$started" "$torch_seeds_995" > "$raw/table.md" <<'EOF'
+/usr/bin/python3 - "$raw" "$seeds" "$best" "$started" "$torch_seeds_995" "$machine" > "$raw/table.md" <<'EOF'
 import json, os, sys
-raw, seeds, best, started, torch_995 = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+raw, seeds, best, started, torch_995, machine = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 loads = open(os.path.join(raw, "loads.txt")).read().strip().splitlines()
 rows = [("98%", 0.98, "fast15k", "`fast`, first 15,000 training images"),
         ("99%", 0.99, "fast", "`fast`, all 60,000 training images"),
@@ -93,13 +94,13 @@ def side(name):
     ca = [r["accuracy"] for r in c["runs"]]
     return (sum(ct) / len(ct), sum(ca) / len(ca), sum(r["wall_s"] for r in t) / len(t),
             sum(r["accuracy"] for r in t) / len(t), len(ct), t)
-print("Generated on %s by `bench/speedrun.sh --seeds %d --torch-seeds-995 %d`; each figure is the mean over the seeds counted "
+print("Generated on %s (%s) by `bench/speedrun.sh --seeds %d --torch-seeds-995 %d`; each figure is the mean over the seeds counted "
       "in its column (seeds 1 to N), each seed a fresh process timed from its start to its final test "
       "accuracy (IDX files read, the recipe's epochs, test set evaluated, not the training set: "
       "`cnist train --no-train-eval`). PyTorch: "
       "`bench/torch_speedrun.py` at `%s`, its fastest thread setting for seed 1. The 1-minute load "
       "average (%s) says how busy the 2 cores were: above about 2, other work shared them and the "
-      "seconds are high and noisy; the ratios come from the same run." % (started, seeds, torch_995, best, "; ".join(loads)))
+      "seconds are high and noisy; the ratios come from the same run." % (started, machine, seeds, torch_995, best, "; ".join(loads)))
 print()
 print("| target | recipe | cnist s | cnist accuracy | PyTorch s | PyTorch accuracy | PyTorch / cnist |")
 print("|---|---|---:|---:|---:|---:|---:|")

@@ -2,9 +2,9 @@
 """The PyTorch side of `cnist speedrun --recipe fast|fast995`: one seed,
 from interpreter start to the final test accuracy, with the recipe's rules.
 
-Network (both recipes): conv 5x5 1->24, relu, max pool 2, conv 3x3 24->32,
-relu, max pool 2, dense 800->256, relu, dense 10 (the softmax inside the
-cross-entropy), as models/fast.model and models/fast995.model; Keras
+Network: conv 5x5 1->C, relu, max pool 2, conv 3x3 C->32, relu, max pool
+2, dense 800->256, relu, dense 10 (the softmax inside the cross-entropy),
+as models/fast.model (C = 8) and models/fast995.model (C = 24); Keras
 initialisation like cnist (glorot-uniform kernels, zero biases). Adam lr
 0.01, betas 0.7/0.9, epsilon 1e-7 (Keras's, as cnist); PyTorch's OneCycleLR
 over all steps (its defaults: 30% warm-up, cosine, start lr/25, end
@@ -38,10 +38,10 @@ import torch_bench  # noqa: E402  (thread settings)
 from torch_data import load_mnist  # noqa: E402
 
 
-def build(torch):
+def build(torch, first):
     nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 24, 5), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(24, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+    model = nn.Sequential(nn.Conv2d(1, first, 5), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(first, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(32 * 5 * 5, 256), nn.ReLU(), nn.Linear(256, 10))
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -50,8 +50,8 @@ def build(torch):
     return model
 
 
-# name: epochs, batch, (rotation degrees, zoom, shift) or None
-RECIPES = {"fast": (1, 128, None), "fast995": (10, 128, (10.0, 0.1, 0.1))}
+# name: epochs, batch, (rotation degrees, zoom, shift) or None, the first convolution's channels
+RECIPES = {"fast": (1, 128, None, 8), "fast995": (10, 128, (10.0, 0.1, 0.1), 24)}
 
 
 def augment(torch, x, rotation, zoom, shift):
@@ -98,8 +98,8 @@ def main():
         x_tr, y_tr = x_tr[:args.limit_train], y_tr[:args.limit_train]
     load_s = time.perf_counter() - t0
 
-    model = build(torch)
-    epochs, batch, warp = RECIPES[args.recipe]
+    epochs, batch, warp, first = RECIPES[args.recipe]
+    model = build(torch, first)
     steps_per_epoch = (len(y_tr) + batch - 1) // batch
     opt = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.7, 0.9), eps=1e-7)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=steps_per_epoch * epochs,
