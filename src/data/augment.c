@@ -24,7 +24,7 @@ struct cn_augmenter {
   int rows, cols, threads;
   int radius;     /* of the Gaussian kernel: ceil(3 sigma) */
   float *kernel;  /* 2 radius + 1 weights summing to 1 */
-  float *scratch; /* per worker: the float image, dx, dy, and a blur row buffer */
+  float *scratch; /* per worker: the float image, dx, dy, and the padded field the blur reads */
 };
 
 /* Per thread: the image, the two displacement fields, and a field with
