@@ -38,16 +38,23 @@ static inline float exp_approx(float x) {
   return p * scale + nan_or_zero;
 }
 
-/* tanh(x): Cephes' odd polynomial for |x| < 0.625, where 1 - 2/(e^2x + 1)
- * would lose digits to cancellation; that form beyond. */
+/* tanh(x) as one rational function, x P(x^2) / Q(x^2), P and Q of degree 4,
+ * fitted by cnist (bench/fit_tanh.py: minimax relative error 2e-8 on
+ * [0, 9]); evaluated in float it is within 6 ulp of tanh over every float
+ * (checked exhaustively, docs/benchmarks.md). One division and no exp: about
+ * 1.6 times faster than 1 - 2/(e^2x + 1) with a polynomial near 0. Beyond
+ * |x| = 9.01 tanh is 1 in float; x is clamped to 9.5, where the fit is
+ * above 1, and the result to [-1, 1], so large inputs give exactly 1. The
+ * comparisons are written so that a NaN falls through each and stays NaN. */
 static inline float tanh_approx(float x) {
-  float a = x < 0.0f ? -x : x;
+  x = x < -9.5f ? -9.5f : x;
+  x = x > 9.5f ? 9.5f : x;
   float z = x * x;
-  float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-                 3.33332819422e-1f) * z * x + x;
-  float big = 1.0f - 2.0f / (exp_approx(2.0f * a) + 1.0f);
-  big = x < 0.0f ? -big : big;
-  return a < 0.625f ? small : big;
+  float p = (((1.33544082e-8f * z + 2.06089044e-5f) * z + 3.49557772e-3f) * z + 1.33810163e-1f) * z + 1.0f;
+  float q = (((7.77645596e-7f * z + 3.28561728e-4f) * z + 2.58769430e-2f) * z + 4.67143327e-1f) * z + 1.0f;
+  float y = x * p / q;
+  y = y > 1.0f ? 1.0f : y;
+  return y < -1.0f ? -1.0f : y;
 }
 
 void cn_act_forward_span(cn_act act, float *restrict y, size_t len) {
