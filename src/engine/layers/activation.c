@@ -7,9 +7,9 @@
 
 #include "engine/layer.h"
 
-/* exp(x) for the activations, branch-free so that the loops over it
- * vectorise (libm's expf and tanhf are calls, one element at a time: tanh
- * cost lenet 2.4 times relu's training step). x = n ln 2 + r with |r| <=
+/* exp(x) for sigmoid, branch-free so that the loop over it vectorises
+ * (libm's expf is a call, one element at a time: with libm, sigmoid and
+ * tanh cost lenet about 2.4 times relu's training step). x = n ln 2 + r with |r| <=
  * ln 2 / 2, e^r from Cephes' expf polynomial (about 1 ulp), 2^n put into
  * the exponent bits; x is clamped to [-87, 88], where e^x is a normal
  * float. Plain multiplies and adds (ISO C: no contraction into FMA), so the
